@@ -1,0 +1,1 @@
+"""Real-time features for live-sports personalization: Kafka -> PyFlink -> Kafka + Redis."""

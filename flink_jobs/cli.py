@@ -1,0 +1,161 @@
+"""The `sportsfeat` command line: one entry point, one verb per part of the dataflow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from flink_jobs.errors import UserError
+from flink_jobs.settings import Settings, load_settings
+
+PORT = click.IntRange(1024, 65535)
+
+
+def say(line: str) -> None:
+    click.echo(line)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--state-dir", type=click.Path(path_type=Path), help="Data, logs, pids [.stack]")
+@click.option("--kafka-port", type=PORT, help="Kafka broker port [9092]")
+@click.option("--registry-port", type=PORT, help="Schema registry port [8080]")
+@click.option("--redis-port", type=PORT, help="Redis port [6379]")
+@click.option("--flink-rest-port", type=PORT, help="Flink REST and web UI port [8081]")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    state_dir: Path | None,
+    kafka_port: int | None,
+    registry_port: int | None,
+    redis_port: int | None,
+    flink_rest_port: int | None,
+) -> None:
+    """Real-time live-sports features: Kafka -> PyFlink -> Kafka + Redis, on a local stack.
+
+    Every option here can also be set as an environment variable SPORTSFEAT_<NAME>
+    (e.g. SPORTSFEAT_KAFKA_PORT); give every command the same values.
+    """
+    ctx.obj = load_settings().with_overrides(
+        state_dir=state_dir.resolve() if state_dir else None,
+        kafka_port=kafka_port,
+        registry_port=registry_port,
+        redis_port=redis_port,
+        flink_rest_port=flink_rest_port,
+    )
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@cli.command()
+@click.option(
+    "--write-checksums",
+    is_flag=True,
+    help="Pin the jars now in the cache (after a deliberate version bump in jvm/pom.xml).",
+)
+@pass_settings
+def setup(settings: Settings, write_checksums: bool) -> None:
+    """Fetch and verify the pinned jars; install redis-server if it is missing."""
+    from flink_jobs.setup_env import setup as run_setup
+
+    run_setup(settings, write_checksums, say)
+
+
+@cli.group()
+def stack() -> None:
+    """Start, stop and inspect the local stack (Kafka, registry, Redis, Flink, writer)."""
+
+
+@stack.command("up")
+@pass_settings
+def stack_up(settings: Settings) -> None:
+    """Start what is not running and wait until every service answers (idempotent)."""
+    from flink_jobs.stack import manager
+
+    for row in manager.up(settings, say):
+        say(f"  {row.name:9} {row.listens}\n  {'':9} log: {row.log}")
+
+
+@stack.command("down")
+@click.option("--purge", is_flag=True, help="Also delete all data, logs and checkpoints.")
+@pass_settings
+def stack_down(settings: Settings, purge: bool) -> None:
+    """Stop what `stack up` started, by recorded pid."""
+    from flink_jobs.stack import manager
+
+    manager.down(settings, purge, say)
+
+
+@stack.command("status")
+@pass_settings
+def stack_status(settings: Settings) -> None:
+    """Each service, where it listens and whether it answers; exit 1 if any does not."""
+    from flink_jobs.stack import manager
+
+    rows = manager.status(settings)
+    for row in rows:
+        state = "ok" if row.healthy else f"DOWN ({row.problem})"
+        say(f"{row.name:9} {state:40} {row.listens}")
+    if not all(row.healthy for row in rows):
+        sys.exit(1)
+
+
+@stack.command("logs")
+@click.argument("service")
+@click.option("-n", "--lines", type=click.IntRange(1), default=50, show_default=True)
+@pass_settings
+def stack_logs(settings: Settings, service: str, lines: int) -> None:
+    """Print the last lines of SERVICE's log (kafka, registry, redis, flink, writer)."""
+    from flink_jobs.stack import manager
+
+    for path in manager.log_files(settings, service):
+        if not path.exists():
+            raise UserError(f"{service} has no log yet at {path}: has the stack been started?")
+        say(f"==> {path} <==")
+        say("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+
+
+@cli.group()
+def schemas() -> None:
+    """Govern the Avro schemas in schemas/ and the registry."""
+
+
+@schemas.command("register")
+@click.option(
+    "--compatibility",
+    type=click.Choice(["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+                       "FULL", "FULL_TRANSITIVE"]),
+    default="BACKWARD_TRANSITIVE",
+    show_default=True,
+)  # fmt: skip
+@pass_settings
+def schemas_register(settings: Settings, compatibility: str) -> None:
+    """Register every schemas/<topic>-value.avsc under its subject (idempotent)."""
+    from flink_jobs.registry import RegistryClient, register_all
+
+    client = RegistryClient(settings.registry_url)
+    for subject, schema_id in register_all(client, compatibility):
+        say(f"{subject}: schema id {schema_id}, compatibility {compatibility}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user mistakes and unreachable services end in one line, not a traceback."""
+    try:
+        cli.main(args=argv, prog_name="sportsfeat", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "see `sportsfeat --help`")
+    except click.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx else "sportsfeat"
+        click.echo(f"error: {exc.format_message()} (see `{path} --help`)", err=True)
+        sys.exit(2)
+    except click.Abort:
+        sys.exit(130)
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The Redis online store: key layout, the event-time-guarded write, and reads.
+
+Layout: one hash per entity and feature-group version,
+``feat:<group>:v<version>:<entity id>``, holding every feature of the group as a field
+plus metadata fields:
+
+- ``_event_time_ms``: the event time the values are valid for (the window end, exclusive),
+- ``_window_start_ms`` / ``_window_end_ms``: the window that produced them,
+- ``_written_at_ms``: when the writer stored them (wall clock).
+
+A write replaces the whole hash only when its ``_event_time_ms`` is newer than the stored
+one, atomically in Redis (a Lua compare-and-set), so a replayed or reordered older value
+never overwrites a newer one and a replay of the same value is a no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import redis
+
+from flink_jobs.errors import UserError
+
+EVENT_TIME = "_event_time_ms"
+WINDOW_START = "_window_start_ms"
+WINDOW_END = "_window_end_ms"
+WRITTEN_AT = "_written_at_ms"
+METADATA = (EVENT_TIME, WINDOW_START, WINDOW_END, WRITTEN_AT)
+FEATURE_TOPIC = re.compile(r"^features\.(?P<group>[a-z0-9_]+)\.v(?P<version>[0-9]+)$")
+
+# KEYS[1] the hash; ARGV[1] event time (ms), ARGV[2] TTL (ms, 0 = none), ARGV[3..] field, value.
+GUARDED_WRITE = """
+local stored = redis.call('HGET', KEYS[1], '_event_time_ms')
+if stored and tonumber(stored) >= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class FeatureGroupRef:
+    group: str
+    version: int
+
+    @classmethod
+    def from_topic(cls, topic: str) -> FeatureGroupRef:
+        match = FEATURE_TOPIC.match(topic)
+        if match is None:
+            raise ValueError(f"{topic!r} is not a feature topic (features.<group>.v<version>)")
+        return cls(match["group"], int(match["version"]))
+
+    @property
+    def topic(self) -> str:
+        return f"features.{self.group}.v{self.version}"
+
+    def key(self, entity_id: str) -> str:
+        return f"feat:{self.group}:v{self.version}:{entity_id}"
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    """One feature-group value for one entity, as the writer applies it."""
+
+    ref: FeatureGroupRef
+    entity_id: str
+    event_time_ms: int
+    window_start_ms: int
+    features: Mapping[str, str | int | float]
+
+
+class OnlineStore:
+    def __init__(self, client: redis.Redis, ttl_ms: int) -> None:
+        self._redis = client
+        self._ttl_ms = ttl_ms
+        self._script = client.register_script(GUARDED_WRITE)
+
+    def write(self, rows: Iterable[FeatureRow], now_ms: int) -> int:
+        """Apply the rows in one pipelined round trip; returns how many replaced older values."""
+        pipe = self._redis.pipeline(transaction=False)
+        count = 0
+        for row in rows:
+            fields: dict[str, str | int | float] = {
+                **row.features,
+                EVENT_TIME: row.event_time_ms,
+                WINDOW_START: row.window_start_ms,
+                WINDOW_END: row.event_time_ms,
+                WRITTEN_AT: now_ms,
+            }
+            args = [row.event_time_ms, self._ttl_ms, *(x for kv in fields.items() for x in kv)]
+            self._script(keys=[row.ref.key(row.entity_id)], args=args, client=pipe)
+            count += 1
+        if count == 0:
+            return 0
+        return sum(int(applied) for applied in pipe.execute())
+
+    def read(self, ref: FeatureGroupRef, entity_id: str) -> dict[str, str] | None:
+        try:
+            raw = self._redis.hgetall(ref.key(entity_id))
+        except redis.RedisError as exc:
+            raise UserError(f"Redis does not answer ({exc}): is the stack up?") from exc
+        if not raw:
+            return None
+        return {k.decode(): v.decode() for k, v in raw.items()}

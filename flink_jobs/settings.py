@@ -1,0 +1,85 @@
+"""Where every service listens and where state lives: the only module that reads the environment.
+
+Every value has a default that works on a fresh machine; each can be overridden by an
+environment variable named ``SPORTSFEAT_<FIELD>`` (e.g. ``SPORTSFEAT_KAFKA_PORT=19092``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from flink_jobs.errors import UserError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SPORTSFEAT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path = PROJECT_ROOT / ".stack"
+    jar_cache: Path = Path.home() / ".cache" / "sportsfeat" / "jars"
+    host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    registry_port: int = 8080
+    redis_port: int = 6379
+    flink_rest_port: int = 8081
+    flink_rpc_port: int = 6123
+    flink_task_slots: int = 4
+
+    def __post_init__(self) -> None:
+        ports = {f.name: getattr(self, f.name) for f in fields(self) if f.name.endswith("_port")}
+        for name, port in ports.items():
+            if not 1024 <= port <= 65535:
+                raise UserError(
+                    f"{name.replace('_', ' ')} {port} is out of range: use a port from 1024 to 65535"
+                )
+        taken: dict[int, str] = {}
+        for name, port in ports.items():
+            if port in taken:
+                raise UserError(f"{name} and {taken[port]} are both {port}: give each its own port")
+            taken[port] = name
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.host}:{self.kafka_port}"
+
+    @property
+    def registry_url(self) -> str:
+        """Base URL of the Confluent-compatible API, as Flink and confluent-kafka expect it."""
+        return f"http://{self.host}:{self.registry_port}/apis/ccompat/v7"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.host}:{self.redis_port}/0"
+
+    @property
+    def flink_rest_url(self) -> str:
+        return f"http://{self.host}:{self.flink_rest_port}"
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from defaults overridden by ``SPORTSFEAT_*`` environment variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        if f.type == "int":
+            try:
+                values[f.name] = int(raw)
+            except ValueError:
+                raise UserError(
+                    f"{ENV_PREFIX}{f.name.upper()}={raw!r} is not a whole number"
+                ) from None
+        elif f.type == "Path":
+            values[f.name] = Path(raw).expanduser().resolve()
+        else:
+            values[f.name] = raw
+    return Settings(**values)  # type: ignore[arg-type]

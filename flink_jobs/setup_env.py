@@ -1,0 +1,52 @@
+"""`sportsfeat setup`: everything outside Python the platform needs, installed and verified."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from flink_jobs.errors import UserError
+from flink_jobs.settings import Settings
+from flink_jobs.stack import jars
+
+# Debian's postinst would start a system-wide redis on 6379; the stack runs its own.
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+
+def ensure_java() -> None:
+    if shutil.which("java") is None:
+        raise UserError("java is not on PATH: install Java 17 (apt-get install openjdk-17-jre-headless)")
+
+
+def ensure_redis_server(say: Callable[[str], None]) -> None:
+    if shutil.which("redis-server"):
+        return
+    if os.geteuid() != 0:
+        raise UserError("redis-server is missing: run `sudo apt-get install -y redis-server`")
+    say("redis: installing Debian's redis-server ...")
+    created = not POLICY_RC_D.exists()
+    if created:
+        POLICY_RC_D.write_text("#!/bin/sh\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+    try:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "redis-server"]):
+            result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise UserError(f"`{' '.join(argv)}` failed: {result.stderr.strip()[-300:]}")
+    finally:
+        if created:
+            POLICY_RC_D.unlink()
+
+
+def setup(settings: Settings, write_checksums: bool, say: Callable[[str], None]) -> None:
+    ensure_java()
+    if write_checksums:
+        jars.write_checksums(settings.jar_cache)
+        say(f"wrote {jars.CHECKSUMS}")
+        return
+    jars.fetch(settings.jar_cache, say)
+    ensure_redis_server(say)

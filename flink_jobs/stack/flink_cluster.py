@@ -1,0 +1,118 @@
+"""A Flink standalone session cluster from the apache-flink wheel's own bin/.
+
+The wheel is never modified: the cluster gets its own conf/ and lib/ under the state
+directory (FLINK_CONF_DIR, FLINK_LIB_DIR), with the wheel's jars plus the pinned
+connector and format jars, and the Prometheus reporter as a plugin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pyflink
+import yaml
+
+from flink_jobs.settings import Settings
+from flink_jobs.stack.jars import flink_jars
+from flink_jobs.stack.service import Launch, Service
+
+FLINK_HOME = Path(pyflink.__file__).parent
+PROMETHEUS_PORTS = "9249-9259"
+
+
+def flink_config(settings: Settings, home: Path) -> dict[str, object]:
+    """The cluster's config.yaml (flat keys), keeping the wheel's Java 17 module flags."""
+    wheel = yaml.safe_load((FLINK_HOME / "conf" / "config.yaml").read_text())
+    host = settings.host
+    return {
+        "env.java.opts.all": wheel["env"]["java"]["opts"]["all"],
+        "jobmanager.rpc.address": host,
+        "jobmanager.rpc.port": settings.flink_rpc_port,
+        "jobmanager.bind-host": host,
+        "jobmanager.memory.process.size": "1024m",
+        "taskmanager.bind-host": host,
+        "taskmanager.host": host,
+        "taskmanager.numberOfTaskSlots": settings.flink_task_slots,
+        "taskmanager.memory.process.size": "3072m",
+        "rest.address": host,
+        "rest.bind-address": host,
+        "rest.port": settings.flink_rest_port,
+        "parallelism.default": 1,
+        # State: RocksDB with incremental checkpoints, exactly-once, kept on cancel.
+        "state.backend.type": "rocksdb",
+        "execution.checkpointing.incremental": True,
+        "execution.checkpointing.dir": (home / "checkpoints").as_uri(),
+        "execution.checkpointing.savepoint-dir": (home / "savepoints").as_uri(),
+        "execution.checkpointing.interval": "10s",
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "restart-strategy.type": "exponential-delay",
+        "metrics.reporter.prom.factory.class": (
+            "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
+        ),
+        "metrics.reporter.prom.host": host,
+        "metrics.reporter.prom.port": PROMETHEUS_PORTS,
+    }
+
+
+class FlinkCluster(Service):
+    name = "flink"
+
+    def process_names(self) -> list[str]:
+        return ["flink-jobmanager", "flink-taskmanager"]
+
+    def ports(self) -> list[int]:
+        return [self.settings.flink_rest_port, self.settings.flink_rpc_port]
+
+    def listens(self) -> str:
+        return f"{self.settings.flink_rest_url} (REST and web UI)"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.home / "conf"
+
+    def env(self) -> dict[str, str]:
+        """What the wheel's bin/ scripts need to use this cluster's conf and lib."""
+        return {
+            "FLINK_HOME": str(FLINK_HOME),
+            "FLINK_CONF_DIR": str(self.conf_dir),
+            "FLINK_LIB_DIR": str(self.home / "lib"),
+            "FLINK_PLUGINS_DIR": str(self.home / "plugins"),
+            "FLINK_LOG_DIR": str(self.log_dir / "flink"),
+        }
+
+    def _link_jars(self) -> None:
+        lib, plugin = self.home / "lib", self.home / "plugins" / "metrics-prometheus"
+        for folder in (lib, plugin):
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("*.jar"):
+                old.unlink()
+        for jar in [*(FLINK_HOME / "lib").glob("*.jar"), *flink_jars(self.settings.jar_cache)]:
+            target = plugin if jar.name.startswith("flink-metrics-") else lib
+            (target / jar.name).symlink_to(jar)
+
+    def launches(self) -> list[Launch]:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        (self.log_dir / "flink").mkdir(parents=True, exist_ok=True)
+        config = flink_config(self.settings, self.home)
+        (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
+        for name in ("log4j-console.properties", "log4j-cli.properties", "log4j.properties"):
+            (self.conf_dir / name).write_text((FLINK_HOME / "conf" / name).read_text())
+        self._link_jars()
+        bin_dir = FLINK_HOME / "bin"
+        return [
+            Launch("flink-jobmanager", ["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"],
+                   self.home, self.env()),
+            Launch("flink-taskmanager", ["bash", str(bin_dir / "taskmanager.sh"), "start-foreground"],
+                   self.home, self.env()),
+        ]  # fmt: skip
+
+    def probe(self) -> str | None:
+        try:
+            overview = httpx.get(f"{self.settings.flink_rest_url}/overview", timeout=3).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            return f"GET /overview: {exc}"
+        if overview.get("taskmanagers", 0) < 1:
+            return "JobManager is up, waiting for a TaskManager to register"
+        return None

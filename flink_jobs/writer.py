@@ -1,0 +1,139 @@
+"""The online-store writer: applies every Kafka feature topic to Redis.
+
+A stateless follower of ``features.<group>.v<version>`` (subscribed by pattern, so a new
+group is picked up without a restart). It reads only committed records
+(``read_committed``: the Flink job writes transactionally), applies a whole poll batch in
+one pipelined round trip of event-time-guarded writes, and commits offsets only after
+Redis has accepted the batch. A crash therefore replays at most one batch, which the
+guard turns into no-ops; a Redis outage stalls the writer with backoff, losing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import time
+from datetime import datetime
+from typing import Any
+
+import redis
+from confluent_kafka import Consumer, Message
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
+from flink_jobs.settings import load_settings
+
+log = logging.getLogger("sportsfeat.writer")
+TOPIC_PATTERN = r"^features\.[a-z0-9_]+\.v[0-9]+$"
+HEARTBEAT_KEY = "sportsfeat:writer:heartbeat"
+WINDOW_FIELDS = ("window_start", "window_end")
+MAX_BACKOFF_S = 10.0
+
+
+def _ms(value: Any) -> int:
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
+
+
+def to_row(topic: str, key: bytes | None, value: dict[str, Any]) -> FeatureRow:
+    """A decoded feature record as a store row: the key is the entity, windows become metadata."""
+    if not key:
+        raise ValueError("feature record without a key (entity id)")
+    features = {k: v for k, v in value.items() if k not in WINDOW_FIELDS and v is not None}
+    return FeatureRow(
+        ref=FeatureGroupRef.from_topic(topic),
+        entity_id=key.decode(),
+        event_time_ms=_ms(value["window_end"]),
+        window_start_ms=_ms(value["window_start"]),
+        features=features,
+    )
+
+
+class Writer:
+    def __init__(self, bootstrap: str, registry_url: str, redis_url: str, ttl_ms: int) -> None:
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": "sportsfeat-online-store-writer",
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "topic.metadata.refresh.interval.ms": 2000,  # see new feature topics quickly
+            }
+        )
+        self._decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5)
+        self._store = OnlineStore(self._redis, ttl_ms)
+        self._running = True
+        self.applied = 0
+        self.rejected = 0
+
+    def stop(self, *_: object) -> None:
+        self._running = False
+
+    def _rows(self, messages: list[Message]) -> list[FeatureRow]:
+        rows = []
+        for msg in messages:
+            if msg.error():
+                log.warning("consumer error: %s", msg.error())
+                continue
+            try:
+                ctx = SerializationContext(msg.topic(), MessageField.VALUE)
+                rows.append(to_row(msg.topic(), msg.key(), self._decode(msg.value(), ctx)))
+            except Exception as exc:  # noqa: BLE001 - one bad record must not stop the writer
+                self.rejected += 1
+                log.error(
+                    "rejected %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc
+                )
+        return rows
+
+    def _apply(self, rows: list[FeatureRow]) -> None:
+        """Write until Redis accepts the batch, backing off while it is down."""
+        backoff = 0.5
+        while self._running:
+            try:
+                self.applied += self._store.write(rows, now_ms=int(time.time() * 1000))
+                self._redis.set(HEARTBEAT_KEY, int(time.time() * 1000), px=30_000)
+                return
+            except redis.RedisError as exc:
+                log.warning("redis write failed (%s); retrying in %.1f s", exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def run(self) -> None:
+        self._consumer.subscribe([TOPIC_PATTERN])
+        log.info("following %s", TOPIC_PATTERN)
+        try:
+            while self._running:
+                messages = self._consumer.consume(num_messages=1000, timeout=0.5)
+                self._apply(self._rows(messages))
+                if messages and self._running:
+                    self._consumer.commit(asynchronous=False)
+        finally:
+            self._consumer.close()
+            log.info("stopped: %d values applied, %d records rejected", self.applied, self.rejected)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--ttl-hours", type=float, default=24.0, help="expire values this long after writing"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = load_settings()
+    writer = Writer(
+        settings.kafka_bootstrap,
+        settings.registry_url,
+        settings.redis_url,
+        ttl_ms=int(args.ttl_hours * 3600 * 1000),
+    )
+    signal.signal(signal.SIGTERM, writer.stop)
+    signal.signal(signal.SIGINT, writer.stop)
+    writer.run()
+
+
+if __name__ == "__main__":
+    main()
