@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
+
+from flink_jobs.job_config import JobConfig
 
 from flink_jobs.errors import UserError
 from flink_jobs.settings import Settings, load_settings
@@ -138,6 +141,115 @@ def schemas_register(settings: Settings, compatibility: str) -> None:
     client = RegistryClient(settings.registry_url)
     for subject, schema_id in register_all(client, compatibility):
         say(f"{subject}: schema id {schema_id}, compatibility {compatibility}")
+
+
+def _job_options(command: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed([
+        click.option("--source-topic", default=JobConfig.source_topic, show_default=True),
+        click.option("--feature-topic", default=JobConfig.feature_topic, show_default=True),
+        click.option("--job-name", default=JobConfig.job_name, show_default=True),
+        click.option("--parallelism", type=click.IntRange(1, 64), default=1, show_default=True),
+    ]):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@_job_options
+@click.option("--local", is_flag=True, help="Run in a local mini-cluster in this terminal instead.")
+@pass_settings
+def run(
+    settings: Settings, source_topic: str, feature_topic: str, job_name: str, parallelism: int,
+    local: bool,
+) -> None:  # fmt: skip
+    """Register schemas, create topics and submit the user-activity feature job (idempotent)."""
+    from flink_jobs import pipeline, submit
+
+    config = JobConfig(
+        bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url,
+        source_topic=source_topic, feature_topic=feature_topic, job_name=job_name,
+        consumer_group=job_name, parallelism=parallelism,
+    )  # fmt: skip
+    pipeline.prepare(settings, config, say)
+    if local:
+        say("running in a local mini-cluster; Ctrl-C stops it")
+        sys.exit(submit.run_local(settings, config))
+    job_id, new = submit.submit(settings, config)
+    say(f"{job_name}: {'submitted as' if new else 'already running as'} {job_id}")
+    say(f"  web UI {settings.flink_rest_url}/#/job/running/{job_id}/overview")
+
+
+@cli.command()
+@click.option("--topic", default="fan.interactions", show_default=True)
+@click.option("--file", "events_file", type=click.File(), help="JSON lines, one event each.")
+@click.option("--count", type=click.IntRange(1), default=1000, show_default=True,
+              help="How many generated events (without --file).")
+@click.option("--users", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@pass_settings
+def produce(
+    settings: Settings, topic: str, events_file: TextIO | None, count: int, users: int, seed: int
+) -> None:  # fmt: skip
+    """Produce events with the registered schema: from --file, or generated (ending now)."""
+    import itertools
+    import json
+    import time
+
+    from flink_jobs.generator import GeneratorConfig, interactions
+    from flink_jobs.producer import GovernedProducer
+
+    producer = GovernedProducer(settings.kafka_bootstrap, settings.registry_url, topic, "user_id")
+    if events_file is not None:
+        try:
+            events = [json.loads(line) for line in events_file if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{events_file.name}: line {exc.lineno} is not JSON: {exc.msg}") from exc
+    else:
+        rate = 50.0
+        start = int(time.time() * 1000) - int(count / rate * 1000)
+        cfg = GeneratorConfig(seed=seed, users=users, start_ms=start, events_per_second=rate)
+        events = list(itertools.islice(interactions(cfg), count))
+    say(f"{producer.send_all(events)} events produced to {topic}")
+
+
+@cli.command()
+@click.argument("entity_id")
+@click.option("--group", default="user_activity", show_default=True)
+@click.option("--version", type=click.IntRange(1), default=1, show_default=True)
+@pass_settings
+def features(settings: Settings, entity_id: str, group: str, version: int) -> None:
+    """Print the online features of ENTITY_ID (e.g. a user id) from Redis, as JSON."""
+    import json
+
+    import redis
+
+    from flink_jobs.online_store import FeatureGroupRef, OnlineStore
+
+    ref = FeatureGroupRef(group, version)
+    stored = OnlineStore(redis.Redis.from_url(settings.redis_url), ttl_ms=0).read(ref, entity_id)
+    if stored is None:
+        raise UserError(f"no features for {entity_id!r} in {ref.key(entity_id)}")
+    say(json.dumps(stored, indent=2, sort_keys=True))
+
+
+@cli.command()
+@pass_settings
+def demo(settings: Settings) -> None:
+    """Stack up, job running, events produced, features printed from Kafka and Redis."""
+    from flink_jobs.demo import run_demo
+    from flink_jobs.stack import manager
+
+    manager.up(settings, say)
+    run_demo(settings, say)
+
+
+@cli.command()
+@pass_settings
+def writer(settings: Settings) -> None:
+    """Run the online-store writer in the foreground (the stack runs one already)."""
+    from flink_jobs.writer import main as writer_main
+
+    writer_main([])
 
 
 def main(argv: list[str] | None = None) -> None:

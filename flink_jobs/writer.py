@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import redis
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, KafkaError, Message
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -77,7 +77,8 @@ class Writer:
         rows = []
         for msg in messages:
             if msg.error():
-                log.warning("consumer error: %s", msg.error())
+                if msg.error().code() != KafkaError.UNKNOWN_TOPIC_OR_PART:  # no feature topic yet
+                    log.warning("consumer error: %s", msg.error())
                 continue
             try:
                 ctx = SerializationContext(msg.topic(), MessageField.VALUE)
@@ -109,20 +110,22 @@ class Writer:
             while self._running:
                 messages = self._consumer.consume(num_messages=1000, timeout=0.5)
                 self._apply(self._rows(messages))
-                if messages and self._running:
+                if any(not m.error() for m in messages) and self._running:
                     self._consumer.commit(asynchronous=False)
         finally:
             self._consumer.close()
             log.info("stopped: %d values applied, %d records rejected", self.applied, self.rejected)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--ttl-hours", type=float, default=24.0, help="expire values this long after writing"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
     writer = Writer(
         settings.kafka_bootstrap,

@@ -1,0 +1,62 @@
+"""The user-activity feature job: Kafka (Avro) -> 1-minute tumbling aggregates -> Kafka (Avro).
+
+Runs on the stack's Flink cluster (`sportsfeat run`, which calls `flink run -pym
+flink_jobs.job`) or in a local mini-cluster (`sportsfeat run --local`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
+
+from flink_jobs.features import USER_ACTIVITY_COLUMNS, user_activity_query
+from flink_jobs.job_config import JobConfig
+from flink_jobs.sinks import feature_topic_sink
+from flink_jobs.sources import interactions_source
+
+SOURCE, SINK = "interactions", "user_activity_features"
+
+
+def configure(t_env: TableEnvironment, config: JobConfig) -> None:
+    conf = t_env.get_config()
+    for key, value in {
+        "pipeline.name": config.job_name,
+        "parallelism.default": str(config.parallelism),
+        "table.local-time-zone": "UTC",
+        "execution.checkpointing.interval": f"{config.checkpoint_interval_s} s",
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "python.executable": sys.executable,
+    }.items():
+        conf.set(key, value)
+
+
+def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
+    """Register the tables and return the job's statements (one job, all sinks)."""
+    t_env.create_temporary_table(SOURCE, interactions_source(config))
+    t_env.create_temporary_table(SINK, feature_topic_sink(config, USER_ACTIVITY_COLUMNS, "user_id"))
+    statements = t_env.create_statement_set()
+    statements.add_insert(SINK, t_env.sql_query(user_activity_query(SOURCE)))
+    return statements
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`--local JAR;JAR...` runs in a local mini-cluster with those jars, until cancelled."""
+    args = sys.argv[1:] if argv is None else argv
+    local_jars = args[args.index("--local") + 1] if "--local" in args else None
+    if local_jars is not None:
+        i = args.index("--local")
+        args = args[:i] + args[i + 2 :]
+    config = JobConfig.parse(args)
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    configure(t_env, config)
+    if local_jars is not None:
+        t_env.get_config().set("pipeline.jars", local_jars)
+        t_env.get_config().set("state.backend.type", "rocksdb")
+    result = build(t_env, config).execute()
+    if local_jars is not None:
+        result.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Submit feature jobs to the stack's Flink cluster with the wheel's own `flink run`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+
+from flink_jobs.errors import UserError
+from flink_jobs.job_config import JobConfig
+from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.stack.flink_cluster import FLINK_HOME, FlinkCluster
+from flink_jobs.stack.jars import flink_jars
+
+ACTIVE = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING"}
+
+
+def jobs(settings: Settings) -> list[dict[str, object]]:
+    try:
+        response = httpx.get(f"{settings.flink_rest_url}/jobs/overview", timeout=5)
+    except httpx.HTTPError as exc:
+        raise UserError(
+            f"the Flink cluster at {settings.flink_rest_url} does not answer ({exc}): "
+            "start the stack with `sportsfeat stack up`"
+        ) from exc
+    found: list[dict[str, object]] = response.json()["jobs"]
+    return found
+
+
+def active_job_id(settings: Settings, name: str) -> str | None:
+    for job in jobs(settings):
+        if job["name"] == name and job["state"] in ACTIVE:
+            return str(job["jid"])
+    return None
+
+
+def job_state(settings: Settings, job_id: str) -> str:
+    for job in jobs(settings):
+        if job["jid"] == job_id:
+            return str(job["state"])
+    raise UserError(f"no job {job_id} on the cluster")
+
+
+def submit(settings: Settings, config: JobConfig) -> tuple[str, bool]:
+    """(job id, newly submitted): a job of the same name that is already active is reused."""
+    existing = active_job_id(settings, config.job_name)
+    if existing:
+        return existing, False
+    cluster = FlinkCluster(settings)
+    argv = [
+        str(FLINK_HOME / "bin" / "flink"), "run", "-d",
+        "-m", f"{settings.host}:{settings.flink_rest_port}",
+        "-pyclientexec", sys.executable, "-pyexec", sys.executable,
+        "-pym", "flink_jobs.job", *config.argv(),
+    ]  # fmt: skip
+    result = subprocess.run(
+        argv, cwd=PROJECT_ROOT, env={**os.environ, **cluster.env()},
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    match = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
+    if result.returncode != 0 or match is None:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        cause = next((ln for ln in reversed(detail) if "Exception" in ln), detail[-1] if detail else "")
+        raise UserError(f"`flink run` failed for {config.job_name}: {cause}")
+    return match.group(1), True
+
+
+def cancel(settings: Settings, job_id: str) -> None:
+    httpx.patch(f"{settings.flink_rest_url}/jobs/{job_id}?mode=cancel", timeout=10)
+
+
+def run_local(settings: Settings, config: JobConfig) -> int:
+    """Run the job in a local mini-cluster in this terminal, until it fails or is interrupted."""
+    jars = ";".join(jar.as_uri() for jar in flink_jars(settings.jar_cache))
+    argv = [sys.executable, "-m", "flink_jobs.job", "--local", jars, *config.argv()]
+    return subprocess.run(argv, cwd=PROJECT_ROOT, check=False).returncode

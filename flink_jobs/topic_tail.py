@@ -1,0 +1,86 @@
+"""Reading Avro records back from Kafka: the newest event time of a topic, and a live tail."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+Record = tuple[str, dict[str, Any]]  # (key, decoded value)
+
+
+def _consumer(bootstrap: str, **extra: object) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"sportsfeat-reader-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "log_level": 3,
+            **extra,
+        }
+    )
+
+
+def as_ms(value: Any) -> int:
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
+
+
+def newest_event_time(bootstrap: str, registry_url: str, topic: str, field: str) -> int | None:
+    """The largest `field` among the last record of each partition (None for an empty topic)."""
+    consumer = _consumer(bootstrap)
+    decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    try:
+        partitions = consumer.list_topics(topic, timeout=5).topics[topic].partitions
+        tails = []
+        for p in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)
+            if high > low:
+                tails.append(TopicPartition(topic, p, high - 1))
+        consumer.assign(tails)
+        newest, seen = None, 0
+        while seen < len(tails):
+            msg = consumer.poll(5)
+            if msg is None:
+                break
+            if msg.error():
+                continue
+            seen += 1
+            value = as_ms(decode(msg.value(), ctx)[field])
+            newest = value if newest is None else max(newest, value)
+        return newest
+    finally:
+        consumer.close()
+
+
+def tail_batches(
+    bootstrap: str, registry_url: str, topic: str, from_beginning: bool, idle_timeout_s: float
+) -> Iterator[list[Record]]:
+    """Batches of committed records of `topic` as they arrive, until none came for a while."""
+    consumer = _consumer(
+        bootstrap, **{"auto.offset.reset": "earliest" if from_beginning else "latest"}
+    )
+    decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    consumer.subscribe([topic])
+    try:
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < idle_timeout_s:
+            batch = [
+                ((msg.key() or b"").decode(), decode(msg.value(), ctx))
+                for msg in consumer.consume(num_messages=1000, timeout=0.5)
+                if not msg.error()
+            ]
+            if batch:
+                quiet_since = time.monotonic()
+                yield batch
+    finally:
+        consumer.close()
