@@ -8,9 +8,8 @@ from typing import TextIO
 
 import click
 
-from flink_jobs.job_config import JobConfig
-
 from flink_jobs.errors import UserError
+from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import Settings, load_settings
 
 PORT = click.IntRange(1024, 65535)
@@ -144,12 +143,14 @@ def schemas_register(settings: Settings, compatibility: str) -> None:
 
 
 def _job_options(command: click.decorators.FC) -> click.decorators.FC:
-    for option in reversed([
-        click.option("--source-topic", default=JobConfig.source_topic, show_default=True),
-        click.option("--feature-topic", default=JobConfig.feature_topic, show_default=True),
-        click.option("--job-name", default=JobConfig.job_name, show_default=True),
-        click.option("--parallelism", type=click.IntRange(1, 64), default=1, show_default=True),
-    ]):
+    for option in reversed(
+        [
+            click.option("--source-topic", default=JobConfig.source_topic, show_default=True),
+            click.option("--feature-topic", default=JobConfig.feature_topic, show_default=True),
+            click.option("--job-name", default=JobConfig.job_name, show_default=True),
+            click.option("--parallelism", type=click.IntRange(1, 64), default=1, show_default=True),
+        ]
+    ):
         command = option(command)
     return command
 
@@ -182,8 +183,13 @@ def run(
 @cli.command()
 @click.option("--topic", default="fan.interactions", show_default=True)
 @click.option("--file", "events_file", type=click.File(), help="JSON lines, one event each.")
-@click.option("--count", type=click.IntRange(1), default=1000, show_default=True,
-              help="How many generated events (without --file).")
+@click.option(
+    "--count",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="How many generated events (without --file).",
+)
 @click.option("--users", type=click.IntRange(1), default=1000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @pass_settings
@@ -203,7 +209,9 @@ def produce(
         try:
             events = [json.loads(line) for line in events_file if line.strip()]
         except json.JSONDecodeError as exc:
-            raise UserError(f"{events_file.name}: line {exc.lineno} is not JSON: {exc.msg}") from exc
+            raise UserError(
+                f"{events_file.name}: line {exc.lineno} is not JSON: {exc.msg}"
+            ) from exc
     else:
         rate = 50.0
         start = int(time.time() * 1000) - int(count / rate * 1000)

@@ -51,18 +51,27 @@ def _hhmm(ms: int) -> str:
 
 def _demo_events(config: JobConfig) -> tuple[int, list[dict[str, Any]]]:
     # Continue after the newest event already in the topic, so a second run is not late data.
-    newest = newest_event_time(config.bootstrap, config.registry_url, config.source_topic, "event_time")
+    newest = newest_event_time(
+        config.bootstrap, config.registry_url, config.source_topic, "event_time"
+    )
     start_ms = max(int(time.time() * 1000) - SIMULATED_MINUTES * MINUTE_MS, (newest or 0) + 1000)
     end_ms = start_ms + SIMULATED_MINUTES * MINUTE_MS
-    cfg = GeneratorConfig(seed=start_ms, users=300, start_ms=start_ms, events_per_second=EVENTS_PER_SECOND)
+    cfg = GeneratorConfig(
+        seed=start_ms, users=300, start_ms=start_ms, events_per_second=EVENTS_PER_SECOND
+    )
     events = list(itertools.takewhile(lambda e: e["event_time"] < end_ms, interactions(cfg)))
     return start_ms, events
 
 
 def _show_window(
-    window_end: int, rows: list[Record], store: OnlineStore, ref: FeatureGroupRef, say: Callable[[str], None]
+    window_end: int,
+    rows: list[Record],
+    store: OnlineStore,
+    ref: FeatureGroupRef,
+    say: Callable[[str], None],
 ) -> None:
-    say(f"  window {_hhmm(window_end - MINUTE_MS)}-{_hhmm(window_end)} UTC: {len(rows)} users (Kafka)")
+    window = f"{_hhmm(window_end - MINUTE_MS)}-{_hhmm(window_end)} UTC"
+    say(f"  window {window}: {len(rows)} users (Kafka)")
     top = sorted(rows, key=lambda r: -int(r[1]["user_interactions_count_1m"]))[:3]
     for user, value in top:
         stored = _wait_for_redis(store, ref, user, window_end)
@@ -89,7 +98,9 @@ def _wait_for_redis(
         if stored and int(stored["_event_time_ms"]) > window_end:
             return None
         time.sleep(0.25)
-    raise UserError(f"the writer did not put {user}'s features into Redis: see `sportsfeat stack logs writer`")
+    raise UserError(
+        f"the writer did not put {user}'s features into Redis: see `sportsfeat stack logs writer`"
+    )
 
 
 def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
@@ -99,7 +110,9 @@ def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
     say(f"job      {config.job_name} {'submitted' if new else 'already running'} as {job_id}")
 
     start_ms, events = _demo_events(config)
-    producer = GovernedProducer(config.bootstrap, config.registry_url, config.source_topic, "user_id")
+    producer = GovernedProducer(
+        config.bootstrap, config.registry_url, config.source_topic, "user_id"
+    )
     say(
         f"produce  {len(events)} events: {SIMULATED_MINUTES} simulated minutes from "
         f"{_hhmm(start_ms)} UTC at {SPEEDUP:.0f}x speed into {config.source_topic}"
@@ -114,7 +127,9 @@ def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
     ref = FeatureGroupRef.from_topic(config.feature_topic)
     say(f"features {config.feature_topic} (Kafka, read_committed) and Redis, as they arrive:")
     seen: dict[int, list[Record]] = defaultdict(list)
-    for batch in tail_batches(config.bootstrap, config.registry_url, config.feature_topic, False, 60):
+    for batch in tail_batches(
+        config.bootstrap, config.registry_url, config.feature_topic, False, 60
+    ):
         windows: dict[int, list[Record]] = defaultdict(list)
         for key, value in batch:
             windows[as_ms(value["window_end"])].append((key, value))
@@ -129,5 +144,7 @@ def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
             "features stopped arriving before the last window closed: see "
             "`sportsfeat stack logs flink` and the job at " + settings.flink_rest_url
         )
-    say(f"done: {sum(map(len, seen.values()))} feature rows in {len(seen)} windows; "
-        f"web UI {settings.flink_rest_url}, try `sportsfeat features <user id>`")
+    say(
+        f"done: {sum(map(len, seen.values()))} feature rows in {len(seen)} windows; "
+        f"web UI {settings.flink_rest_url}, try `sportsfeat features <user id>`"
+    )

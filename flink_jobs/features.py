@@ -23,4 +23,4 @@ def user_activity_query(source: str) -> str:
   COUNT(*) AS user_interactions_count_1m,
   SUM(watch_time_ms) AS user_watch_ms_sum_1m
 FROM TABLE(TUMBLE(TABLE `{source}`, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
-GROUP BY user_id, window_start, window_end"""
+GROUP BY user_id, window_start, window_end"""  # noqa: S608 - `source` is our own table name

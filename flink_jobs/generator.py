@@ -33,7 +33,7 @@ class GeneratorConfig:
 
 def interactions(cfg: GeneratorConfig) -> Iterator[dict[str, Any]]:
     """An endless stream of interaction events in (mostly) event-time order."""
-    rng = random.Random(cfg.seed)
+    rng = random.Random(cfg.seed)  # noqa: S311 - reproducible test data, not secrets
     user_weights = list(accumulate(1 / (rank + 1) ** 0.7 for rank in range(cfg.users)))
     content_weights = list(accumulate(1 / (rank + 1) for rank in range(cfg.contents)))
     content_sport = [SPORTS[rng.randrange(len(SPORTS))] for _ in range(cfg.contents)]

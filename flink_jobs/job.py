@@ -12,7 +12,7 @@ from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
 
 from flink_jobs.features import USER_ACTIVITY_COLUMNS, user_activity_query
 from flink_jobs.job_config import JobConfig
-from flink_jobs.sinks import feature_topic_sink
+from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, feature_topic_sink
 from flink_jobs.sources import interactions_source
 
 SOURCE, SINK = "interactions", "user_activity_features"
@@ -26,6 +26,7 @@ def configure(t_env: TableEnvironment, config: JobConfig) -> None:
         "table.local-time-zone": "UTC",
         "execution.checkpointing.interval": f"{config.checkpoint_interval_s} s",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.timeout": f"{CHECKPOINT_TIMEOUT_MS} ms",
         "python.executable": sys.executable,
     }.items():
         conf.set(key, value)

@@ -73,7 +73,7 @@ class FeatureRow:
 
 
 class OnlineStore:
-    def __init__(self, client: redis.Redis, ttl_ms: int) -> None:
+    def __init__(self, client: redis.Redis[bytes], ttl_ms: int) -> None:
         self._redis = client
         self._ttl_ms = ttl_ms
         self._script = client.register_script(GUARDED_WRITE)
@@ -101,7 +101,9 @@ class OnlineStore:
         try:
             raw = self._redis.hgetall(ref.key(entity_id))
         except redis.RedisError as exc:
-            raise UserError(f"Redis does not answer ({exc}): is the stack up?") from exc
+            raise UserError(
+                f"Redis does not answer ({exc}): start the stack with `sportsfeat stack up`"
+            ) from exc
         if not raw:
             return None
         return {k.decode(): v.decode() for k, v in raw.items()}

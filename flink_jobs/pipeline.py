@@ -22,4 +22,3 @@ def prepare(settings: Settings, config: JobConfig, say: Callable[[str], None]) -
         config.bootstrap, [config.feature_topic], SOURCE_PARTITIONS, {"cleanup.policy": "compact"}
     )
     say(f"topics   {config.source_topic} -> {config.feature_topic}")
-

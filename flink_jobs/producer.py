@@ -57,12 +57,19 @@ class GovernedProducer:
         try:
             value = self._serialize(dict(event), self._ctx)
         except (SerializationError, SchemaRegistryError, ValueError, TypeError) as exc:
-            raise UserError(f"event does not fit the registered schema of {self.topic}: {exc}") from exc
+            raise UserError(
+                f"event does not fit the registered schema of {self.topic}: {exc}"
+            ) from exc
         key = str(event[self._key_field]).encode()
-        extra = {} if partition is None else {"partition": partition}
         while True:
             try:
-                self._producer.produce(self.topic, value, key, on_delivery=self._delivered, **extra)
+                self._producer.produce(
+                    self.topic,
+                    value,
+                    key,
+                    partition=-1 if partition is None else partition,  # -1: by key hash
+                    on_delivery=self._delivered,
+                )
                 break
             except BufferError:
                 self._producer.poll(0.1)  # local queue full: let deliveries drain

@@ -100,7 +100,9 @@ class RegistryClient:
         if response.status_code == 409:
             raise UserError(f"{subject}: the registry rejects the schema as incompatible")
         if response.status_code != 200:
-            raise UserError(f"{subject}: registration failed ({response.status_code}): {response.text}")
+            raise UserError(
+                f"{subject}: registration failed ({response.status_code}): {response.text}"
+            )
         return int(response.json()["id"])
 
     def latest(self, subject: str) -> tuple[int, int, str] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from flink_jobs.errors import UserError
 
@@ -33,9 +34,8 @@ class Settings:
         ports = {f.name: getattr(self, f.name) for f in fields(self) if f.name.endswith("_port")}
         for name, port in ports.items():
             if not 1024 <= port <= 65535:
-                raise UserError(
-                    f"{name.replace('_', ' ')} {port} is out of range: use a port from 1024 to 65535"
-                )
+                label = name.replace("_", " ")
+                raise UserError(f"{label} {port} is out of range: use a port from 1024 to 65535")
         taken: dict[int, str] = {}
         for name, port in ports.items():
             if port in taken:
@@ -59,7 +59,7 @@ class Settings:
     def flink_rest_url(self) -> str:
         return f"http://{self.host}:{self.flink_rest_port}"
 
-    def with_overrides(self, **overrides: object) -> Settings:
+    def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -18,7 +18,9 @@ POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 
 def ensure_java() -> None:
     if shutil.which("java") is None:
-        raise UserError("java is not on PATH: install Java 17 (apt-get install openjdk-17-jre-headless)")
+        raise UserError(
+            "java is not on PATH: install Java 17 (apt-get install openjdk-17-jre-headless)"
+        )
 
 
 def ensure_redis_server(say: Callable[[str], None]) -> None:
@@ -33,7 +35,10 @@ def ensure_redis_server(say: Callable[[str], None]) -> None:
         POLICY_RC_D.chmod(0o755)
     try:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "redis-server"]):
+        for argv in (
+            ["apt-get", "update", "-q"],
+            ["apt-get", "install", "-y", "-q", "redis-server"],
+        ):
             result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise UserError(f"`{' '.join(argv)}` failed: {result.stderr.strip()[-300:]}")

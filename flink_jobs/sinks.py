@@ -11,9 +11,22 @@ from pyflink.table.types import DataType
 
 from flink_jobs.job_config import JobConfig
 
-# Must stay below the broker's transaction.max.timeout.ms (15 min) and well above
-# checkpoint interval + checkpoint duration + restart time.
+# Must stay within the broker's transaction.max.timeout.ms and well above checkpoint
+# interval + checkpoint duration + restart time, or a restart aborts committed output.
 TRANSACTION_TIMEOUT_MS = 600_000
+BROKER_TRANSACTION_MAX_TIMEOUT_MS = 900_000  # set on the stack's broker
+CHECKPOINT_TIMEOUT_MS = 120_000
+RESTART_ALLOWANCE_MS = 180_000
+
+
+def check_transaction_timeout(config: JobConfig) -> None:
+    needed = config.checkpoint_interval_s * 1000 + CHECKPOINT_TIMEOUT_MS + RESTART_ALLOWANCE_MS
+    if not needed < TRANSACTION_TIMEOUT_MS <= BROKER_TRANSACTION_MAX_TIMEOUT_MS:
+        raise ValueError(
+            f"Kafka transaction timeout {TRANSACTION_TIMEOUT_MS} ms must exceed checkpoint "
+            f"interval + timeout + restart ({needed} ms) and stay within the broker's "
+            f"{BROKER_TRANSACTION_MAX_TIMEOUT_MS} ms"
+        )
 
 
 def _type(sql_type: str) -> DataType:
@@ -25,6 +38,7 @@ def _type(sql_type: str) -> DataType:
 def feature_topic_sink(
     config: JobConfig, columns: tuple[tuple[str, str], ...], key: str
 ) -> TableDescriptor:
+    check_transaction_timeout(config)
     builder = Schema.new_builder()
     for name, sql_type in columns:
         builder.column(name, _type(sql_type))

@@ -63,7 +63,9 @@ def submit(settings: Settings, config: JobConfig) -> tuple[str, bool]:
     match = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
     if result.returncode != 0 or match is None:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        cause = next((ln for ln in reversed(detail) if "Exception" in ln), detail[-1] if detail else "")
+        cause = next(
+            (ln for ln in reversed(detail) if "Exception" in ln), detail[-1] if detail else ""
+        )
         raise UserError(f"`flink run` failed for {config.job_name}: {cause}")
     return match.group(1), True
 

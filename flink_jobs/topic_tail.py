@@ -64,7 +64,8 @@ def newest_event_time(bootstrap: str, registry_url: str, topic: str, field: str)
 def tail_batches(
     bootstrap: str, registry_url: str, topic: str, from_beginning: bool, idle_timeout_s: float
 ) -> Iterator[list[Record]]:
-    """Batches of committed records of `topic` as they arrive, until none came for a while."""
+    """Committed records of `topic`, one batch per poll (empty when none arrived in 0.5 s),
+    until none came for `idle_timeout_s`."""
     consumer = _consumer(
         bootstrap, **{"auto.offset.reset": "earliest" if from_beginning else "latest"}
     )
@@ -81,6 +82,6 @@ def tail_batches(
             ]
             if batch:
                 quiet_since = time.monotonic()
-                yield batch
+            yield batch
     finally:
         consumer.close()

@@ -76,18 +76,17 @@ class Writer:
     def _rows(self, messages: list[Message]) -> list[FeatureRow]:
         rows = []
         for msg in messages:
-            if msg.error():
-                if msg.error().code() != KafkaError.UNKNOWN_TOPIC_OR_PART:  # no feature topic yet
-                    log.warning("consumer error: %s", msg.error())
+            error, topic = msg.error(), msg.topic() or ""
+            if error is not None:
+                if error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:  # no feature topic yet
+                    log.warning("consumer error: %s", error)
                 continue
             try:
-                ctx = SerializationContext(msg.topic(), MessageField.VALUE)
-                rows.append(to_row(msg.topic(), msg.key(), self._decode(msg.value(), ctx)))
+                ctx = SerializationContext(topic, MessageField.VALUE)
+                rows.append(to_row(topic, msg.key(), self._decode(msg.value(), ctx)))
             except Exception as exc:  # noqa: BLE001 - one bad record must not stop the writer
                 self.rejected += 1
-                log.error(
-                    "rejected %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc
-                )
+                log.error("rejected %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
         return rows
 
     def _apply(self, rows: list[FeatureRow]) -> None:

@@ -39,13 +39,12 @@ def flink_config(settings: Settings, home: Path) -> dict[str, object]:
         "rest.bind-address": host,
         "rest.port": settings.flink_rest_port,
         "parallelism.default": 1,
-        # State: RocksDB with incremental checkpoints, exactly-once, kept on cancel.
+        # State: RocksDB with incremental checkpoints, kept on cancel. Each job sets its own
+        # checkpoint interval and mode (flink_jobs.job.configure).
         "state.backend.type": "rocksdb",
         "execution.checkpointing.incremental": True,
         "execution.checkpointing.dir": (home / "checkpoints").as_uri(),
         "execution.checkpointing.savepoint-dir": (home / "savepoints").as_uri(),
-        "execution.checkpointing.interval": "10s",
-        "execution.checkpointing.mode": "EXACTLY_ONCE",
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "restart-strategy.type": "exponential-delay",
         "metrics.reporter.prom.factory.class": (
@@ -100,12 +99,10 @@ class FlinkCluster(Service):
         for name in ("log4j-console.properties", "log4j-cli.properties", "log4j.properties"):
             (self.conf_dir / name).write_text((FLINK_HOME / "conf" / name).read_text())
         self._link_jars()
-        bin_dir = FLINK_HOME / "bin"
         return [
-            Launch("flink-jobmanager", ["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"],
-                   self.home, self.env()),
-            Launch("flink-taskmanager", ["bash", str(bin_dir / "taskmanager.sh"), "start-foreground"],
-                   self.home, self.env()),
+            Launch(f"flink-{role}", ["bash", str(FLINK_HOME / "bin" / f"{role}.sh"),
+                   "start-foreground"], self.home, self.env())
+            for role in ("jobmanager", "taskmanager")
         ]  # fmt: skip
 
     def probe(self) -> str | None:

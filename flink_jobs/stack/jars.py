@@ -19,7 +19,11 @@ from flink_jobs.settings import PROJECT_ROOT
 POM = PROJECT_ROOT / "jvm" / "pom.xml"
 CHECKSUMS = PROJECT_ROOT / "jvm" / "checksums.sha256"
 GROUPS = ("flink", "kafka", "registry")
-MAVEN_GOALS = ("dependency:copy@flink", "dependency:copy@registry", "dependency:copy-dependencies@kafka")
+MAVEN_GOALS = (
+    "dependency:copy@flink",
+    "dependency:copy@registry",
+    "dependency:copy-dependencies@kafka",
+)
 
 
 def _sha256(path: Path) -> str:
@@ -40,18 +44,18 @@ def _artifacts(cache: Path) -> dict[str, Path]:
     return found
 
 
-def expected_checksums() -> dict[str, str]:
+def expected_checksums(checksums: Path = CHECKSUMS) -> dict[str, str]:
     pins: dict[str, str] = {}
-    for line in CHECKSUMS.read_text().splitlines():
+    for line in checksums.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             digest, name = line.split()
             pins[name] = digest
     return pins
 
 
-def verify(cache: Path) -> list[str]:
+def verify(cache: Path, checksums: Path = CHECKSUMS) -> list[str]:
     """Problems with the cache, one line each; empty when every pinned file is there and intact."""
-    pins = expected_checksums()
+    pins = expected_checksums(checksums)
     present = _artifacts(cache)
     problems = [f"missing {name}" for name in sorted(pins.keys() - present.keys())]
     problems += [f"not pinned {name}" for name in sorted(present.keys() - pins.keys())]
@@ -66,7 +70,9 @@ def verify(cache: Path) -> list[str]:
 def write_checksums(cache: Path) -> None:
     """Pin what is in the cache now (for a deliberate version bump in jvm/pom.xml)."""
     lines = [f"{_sha256(path)}  {name}" for name, path in _artifacts(cache).items()]
-    header = "# SHA-256 of every artifact jvm/pom.xml fetches; `sportsfeat setup --write-checksums`\n"
+    header = (
+        "# SHA-256 of every artifact jvm/pom.xml fetches; `sportsfeat setup --write-checksums`\n"
+    )
     CHECKSUMS.write_text(header + "\n".join(lines) + "\n")
 
 
@@ -127,5 +133,7 @@ def kafka_classpath(cache: Path) -> str:
 def flink_jars(cache: Path) -> list[Path]:
     jars = sorted((cache / "flink").glob("*.jar"))
     if not jars:
-        raise UserError(f"the Flink connector jars are not in {cache}: run `sportsfeat setup` first")
+        raise UserError(
+            f"the Flink connector jars are not in {cache}: run `sportsfeat setup` first"
+        )
     return jars

@@ -9,6 +9,7 @@ import uuid
 from confluent_kafka import Consumer, KafkaException, Producer
 
 from flink_jobs.errors import UserError
+from flink_jobs.sinks import BROKER_TRANSACTION_MAX_TIMEOUT_MS
 from flink_jobs.stack.jars import kafka_classpath
 from flink_jobs.stack.service import Launch, Service
 from flink_jobs.topics import ensure_topics
@@ -34,7 +35,8 @@ class Kafka(Service):
         return [self.settings.kafka_port, self.settings.kafka_controller_port]
 
     def listens(self) -> str:
-        return f"bootstrap {self.settings.kafka_bootstrap} (controller :{self.settings.kafka_controller_port})"
+        s = self.settings
+        return f"bootstrap {s.kafka_bootstrap} (controller :{s.kafka_controller_port})"
 
     def _server_properties(self) -> str:
         s = self.settings
@@ -58,8 +60,8 @@ class Kafka(Service):
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                # Flink's exactly-once sink keeps transactions open across a checkpoint and a restart.
-                "transaction.max.timeout.ms=900000",
+                # Flink's exactly-once sink keeps transactions open across checkpoints and restarts.
+                f"transaction.max.timeout.ms={BROKER_TRANSACTION_MAX_TIMEOUT_MS}",
                 "",
             ]
         )
@@ -82,7 +84,9 @@ class Kafka(Service):
             if result.returncode != 0:
                 raise UserError(f"kafka: formatting storage failed: {result.stdout[-300:]}")
         heap = ["-Xms256m", "-Xmx1g"]
-        return [Launch("kafka", [*java[:1], *heap, *java[1:], "kafka.Kafka", str(props)], self.home)]
+        return [
+            Launch("kafka", [*java[:1], *heap, *java[1:], "kafka.Kafka", str(props)], self.home)
+        ]
 
     def probe(self) -> str | None:
         """A real produce and consume round trip through the broker."""

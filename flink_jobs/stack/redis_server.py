@@ -25,7 +25,9 @@ class Redis(Service):
     def launches(self) -> list[Launch]:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise UserError("redis-server is not installed: run `sportsfeat setup` (it installs it)")
+            raise UserError(
+                "redis-server is not installed: run `sportsfeat setup` (it installs it)"
+            )
         self.home.mkdir(parents=True, exist_ok=True)
         argv = [
             binary,

@@ -1,0 +1,53 @@
+"""Integration tests run against the real local stack: started here if it is not running.
+
+A stack that was already up (e.g. `sportsfeat demo`) is reused and left running; one that
+this session started is stopped at the end. Point at other ports with SPORTSFEAT_* variables.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+from flink_jobs.settings import Settings, load_settings
+from flink_jobs.stack import manager
+
+T = TypeVar("T")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Settings]:
+    settings = load_settings()
+    already_up = all(row.healthy for row in manager.status(settings))
+    if not already_up:
+        manager.up(settings, print)
+    yield settings
+    if not already_up:
+        manager.down(settings, purge=False, say=print)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A name part that no other test run uses: topics, groups and jobs stay apart."""
+    return uuid.uuid4().hex[:10]
+
+
+def eventually(probe: Callable[[], T | None], timeout_s: float, what: str) -> T:
+    """Poll `probe` until it returns something other than None."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = probe()
+        if result is not None:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
