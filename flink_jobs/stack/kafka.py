@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import time
 import uuid
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from flink_jobs.errors import UserError
 from flink_jobs.sinks import BROKER_TRANSACTION_MAX_TIMEOUT_MS
@@ -96,19 +97,23 @@ class Kafka(Service):
             "log_level": 0,  # a broker still starting is expected here, not worth a log line
         }
         try:
-            ensure_topics(self.settings.kafka_bootstrap, [HEALTH_TOPIC], partitions=1)
-            marker = uuid.uuid4().hex.encode()
-            producer = Producer({**conf, "message.timeout.ms": 5000})
-            producer.produce(HEALTH_TOPIC, marker)
-            if producer.flush(5) != 0:
-                return "produce did not complete"
+            ensure_topics(
+                self.settings.kafka_bootstrap, [HEALTH_TOPIC], 1, {"retention.ms": "600000"}
+            )
             consumer = Consumer(
-                {**conf, "group.id": f"health-{marker.decode()}", "auto.offset.reset": "earliest",
-                 "enable.auto.commit": False}
-            )  # fmt: skip
+                {**conf, "group.id": "sportsfeat-health", "enable.auto.commit": False}
+            )
             try:
-                consumer.subscribe([HEALTH_TOPIC])
-                for _ in range(20):
+                partition = TopicPartition(HEALTH_TOPIC, 0)
+                _, end = consumer.get_watermark_offsets(partition, timeout=3)
+                marker = uuid.uuid4().hex.encode()
+                producer = Producer({**conf, "message.timeout.ms": 5000})
+                producer.produce(HEALTH_TOPIC, marker, partition=0)
+                if producer.flush(5) != 0:
+                    return "produce did not complete"
+                consumer.assign([TopicPartition(HEALTH_TOPIC, 0, end)])
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
                     msg = consumer.poll(0.5)
                     if msg is not None and not msg.error() and msg.value() == marker:
                         return None

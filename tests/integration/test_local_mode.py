@@ -1,0 +1,59 @@
+"""The same job runs in a local mini-cluster (`sportsfeat run --local`), without the cluster."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from flink_jobs.job_config import JobConfig
+from flink_jobs.producer import GovernedProducer
+from flink_jobs.registry import RegistryClient, schema_for_topic
+from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.topic_tail import as_ms, tail_batches
+from flink_jobs.topics import ensure_topics
+from tests.integration.test_pipeline import MINUTE, event
+
+
+def test_local_mini_cluster_computes_the_same_features(stack: Settings, unique: str) -> None:
+    config = JobConfig(
+        bootstrap=stack.kafka_bootstrap,
+        registry_url=stack.registry_url,
+        source_topic=f"it.{unique}.local",
+        feature_topic=f"features.it_local_{unique}.v1",
+        consumer_group=f"it-local-{unique}",
+        job_name=f"it-local-{unique}",
+        checkpoint_interval_s=2,
+    )
+    RegistryClient(stack.registry_url).register(
+        f"{config.source_topic}-value", schema_for_topic("fan.interactions").canonical()
+    )
+    ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
+    t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE
+    GovernedProducer(config.bootstrap, config.registry_url, config.source_topic, "user_id").send_all(
+        [event("eve", t0, 5, "complete", 7_000), event("eve", t0, 9), event("fay", t0, 90)]
+    )
+    job = subprocess.Popen(
+        [sys.executable, "-m", "flink_jobs.cli", "run", "--local",
+         "--source-topic", config.source_topic, "--feature-topic", config.feature_topic,
+         "--job-name", config.job_name],
+        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        rows = []
+        for batch in tail_batches(
+            config.bootstrap, config.registry_url, config.feature_topic, True, 120
+        ):
+            rows += batch
+            if rows:
+                break
+        assert [(user, as_ms(v["window_end"]), v["user_interactions_count_1m"],
+                 v["user_watch_ms_sum_1m"]) for user, v in rows] == [
+            ("eve", t0 + MINUTE, 2, 7_000)
+        ]  # fmt: skip
+    finally:
+        os.killpg(job.pid, signal.SIGTERM)
+        job.wait(30)
