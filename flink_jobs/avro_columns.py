@@ -30,6 +30,8 @@ def flink_type(avro_type: Any) -> DataType:
             raise ValueError(f"only [null, T] unions map to a column, not {avro_type}")
         return flink_type(branches[0]).nullable()
     if isinstance(avro_type, dict):
+        if avro_type["type"] == "array":
+            return DataTypes.ARRAY(flink_type(avro_type["items"])).not_null()
         if avro_type.get("logicalType") == "timestamp-millis":
             # Flink's Avro format maps TIMESTAMP(3) to timestamp-millis (legacy mapping, the
             # default); the job runs in UTC, so the values are UTC instants.
@@ -44,9 +46,13 @@ def columns(avro_schema: dict[str, Any]) -> list[tuple[str, DataType]]:
     return [(f["name"], flink_type(f["type"])) for f in avro_schema["fields"]]
 
 
-def table_schema(avro_schema: dict[str, Any], rowtime: str, max_delay_s: int) -> Schema:
-    """Columns of the schema plus an event-time watermark `max_delay_s` behind `rowtime`."""
+def table_schema(
+    avro_schema: dict[str, Any], rowtime: str | None = None, max_delay_s: int = 0
+) -> Schema:
+    """Columns of the schema; with `rowtime`, an event-time watermark `max_delay_s` behind it."""
     builder = Schema.new_builder()
     for name, data_type in columns(avro_schema):
         builder.column(name, data_type)
-    return builder.watermark(rowtime, f"`{rowtime}` - INTERVAL '{max_delay_s}' SECOND").build()
+    if rowtime is not None:
+        builder.watermark(rowtime, f"`{rowtime}` - INTERVAL '{max_delay_s}' SECOND")
+    return builder.build()

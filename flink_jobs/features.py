@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-USER_ACTIVITY_COLUMNS = (
-    ("user_id", "STRING NOT NULL"),
-    ("window_start", "TIMESTAMP(3) NOT NULL"),
-    ("window_end", "TIMESTAMP(3) NOT NULL"),
-    ("user_interactions_count_1m", "BIGINT NOT NULL"),
-    ("user_watch_ms_sum_1m", "BIGINT NOT NULL"),
-)
+USER_ACTIVITY_TOPIC = "features.user_activity.v1"  # its schema: schemas/<topic>-value.avsc
 
 
 def user_activity_query(source: str) -> str:

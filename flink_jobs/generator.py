@@ -37,6 +37,7 @@ def interactions(cfg: GeneratorConfig) -> Iterator[dict[str, Any]]:
     user_weights = list(accumulate(1 / (rank + 1) ** 0.7 for rank in range(cfg.users)))
     content_weights = list(accumulate(1 / (rank + 1) for rank in range(cfg.contents)))
     content_sport = [SPORTS[rng.randrange(len(SPORTS))] for _ in range(cfg.contents)]
+    seq: dict[int, int] = {}
     clock = float(cfg.start_ms)
     while True:
         clock += rng.expovariate(cfg.events_per_second) * 1000
@@ -46,12 +47,23 @@ def interactions(cfg: GeneratorConfig) -> Iterator[dict[str, Any]]:
         user = rng.choices(range(cfg.users), cum_weights=user_weights)[0]
         content = rng.choices(range(cfg.contents), cum_weights=content_weights)[0]
         event_type = rng.choices(EVENT_TYPES, weights=EVENT_WEIGHTS)[0]
+        seq[user] = seq.get(user, 0) + 1
+        sport = content_sport[content]
         yield {
             "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "user_id": f"u{user:07d}",
+            "seq": seq[user],
+            "session_id": f"s{user:07d}-{int(clock) // 1_800_000}",
             "content_id": f"c{content:06d}",
-            "sport": content_sport[content],
+            "content_type": "video",
+            "sport": sport,
+            "league": f"{sport}_league",
+            "team_ids": [f"{sport}_team_{content % 20}"],
+            "game_id": None,
             "event_type": event_type,
             "watch_time_ms": rng.randint(1_000, 120_000) if event_type in PLAYBACK else 0,
+            "position_ms": rng.randint(0, 3_600_000),
+            "device": "web",
+            "app_surface": "home",
             "event_time": event_time,
         }

@@ -10,7 +10,7 @@ import sys
 
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
 
-from flink_jobs.features import USER_ACTIVITY_COLUMNS, user_activity_query
+from flink_jobs.features import USER_ACTIVITY_TOPIC, user_activity_query
 from flink_jobs.job_config import JobConfig
 from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, feature_topic_sink
 from flink_jobs.sources import interactions_source
@@ -35,7 +35,7 @@ def configure(t_env: TableEnvironment, config: JobConfig) -> None:
 def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
     """Register the tables and return the job's statements (one job, all sinks)."""
     t_env.create_temporary_table(SOURCE, interactions_source(config))
-    t_env.create_temporary_table(SINK, feature_topic_sink(config, USER_ACTIVITY_COLUMNS, "user_id"))
+    t_env.create_temporary_table(SINK, feature_topic_sink(config, USER_ACTIVITY_TOPIC, "user_id"))
     statements = t_env.create_statement_set()
     statements.add_insert(SINK, t_env.sql_query(user_activity_query(SOURCE)))
     return statements

@@ -6,10 +6,11 @@ the stateful job stays a pure Table API job whose state survives upgrades.
 
 from __future__ import annotations
 
-from pyflink.table import DataTypes, Schema, TableDescriptor
-from pyflink.table.types import DataType
+from pyflink.table import TableDescriptor
 
+from flink_jobs.avro_columns import table_schema
 from flink_jobs.job_config import JobConfig
+from flink_jobs.registry import schema_for_topic
 
 # Must stay within the broker's transaction.max.timeout.ms and well above checkpoint
 # interval + checkpoint duration + restart time, or a restart aborts committed output.
@@ -29,28 +30,25 @@ def check_transaction_timeout(config: JobConfig) -> None:
         )
 
 
-def _type(sql_type: str) -> DataType:
-    base = {"STRING": DataTypes.STRING(), "BIGINT": DataTypes.BIGINT(),
-            "TIMESTAMP(3)": DataTypes.TIMESTAMP(3)}[sql_type.removesuffix(" NOT NULL")]  # fmt: skip
-    return base.not_null() if sql_type.endswith("NOT NULL") else base
+def feature_topic_sink(config: JobConfig, group_topic: str, key: str) -> TableDescriptor:
+    """The feature topic of `config`, with the columns and Avro schema of the feature group
+    whose released topic is `group_topic` (its schema file: schemas/<group_topic>-value.avsc).
 
-
-def feature_topic_sink(
-    config: JobConfig, columns: tuple[tuple[str, str], ...], key: str
-) -> TableDescriptor:
+    The value schema is given to the format explicitly, so what lands in the registry is the
+    reviewed, documented schema file and not one Flink derives from the columns.
+    """
     check_transaction_timeout(config)
-    builder = Schema.new_builder()
-    for name, sql_type in columns:
-        builder.column(name, _type(sql_type))
+    schema = schema_for_topic(group_topic)
     return (
         TableDescriptor.for_connector("kafka")
-        .schema(builder.build())
+        .schema(table_schema(schema.schema()))
         .option("topic", config.feature_topic)
         .option("properties.bootstrap.servers", config.bootstrap)
         .option("key.format", "raw")
         .option("key.fields", key)
         .option("value.format", "avro-confluent")
         .option("value.avro-confluent.url", config.registry_url)
+        .option("value.avro-confluent.schema", schema.canonical())
         .option("value.fields-include", "ALL")
         .option("sink.delivery-guarantee", "exactly-once")
         .option("sink.transactional-id-prefix", f"{config.job_name}-{config.feature_topic}")

@@ -57,10 +57,19 @@ def event(user: str, t0: int, at_s: float, kind: str = "view", watch_ms: int = 0
     return {
         "event_id": str(uuid.uuid4()),
         "user_id": user,
+        "seq": 1,
+        "session_id": f"session-{user}",
         "content_id": "c1",
+        "content_type": "video",
         "sport": "football",
+        "league": "premier_league",
+        "team_ids": ["arsenal", "chelsea"],
+        "game_id": None,
         "event_type": kind,
         "watch_time_ms": watch_ms,
+        "position_ms": 0,
+        "device": "ios",
+        "app_surface": "home",
         "event_time": t0 + int(at_s * 1000),
     }
 
