@@ -124,22 +124,99 @@ def schemas() -> None:
     """Govern the Avro schemas in schemas/ and the registry."""
 
 
-@schemas.command("register")
-@click.option(
-    "--compatibility",
-    type=click.Choice(["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
-                       "FULL", "FULL_TRANSITIVE"]),
-    default="BACKWARD_TRANSITIVE",
-    show_default=True,
+LEVEL = click.Choice(
+    ["NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
+     "FULL_TRANSITIVE"]
 )  # fmt: skip
+
+
+@schemas.command("register")
+@click.option("--compatibility", type=LEVEL, help="Override schemas/compatibility.json.")
 @pass_settings
-def schemas_register(settings: Settings, compatibility: str) -> None:
-    """Register every schemas/<topic>-value.avsc under its subject (idempotent)."""
-    from flink_jobs.registry import RegistryClient, register_all
+def schemas_register(settings: Settings, compatibility: str | None) -> None:
+    """Check, then register every schemas/<subject>.avsc under its subject (idempotent)."""
+    from flink_jobs.registry import RegistryClient
+    from flink_jobs.schema_governance import register_all
+
+    for subject, schema_id, level in register_all(
+        RegistryClient(settings.registry_url), compatibility
+    ):
+        say(f"{subject}: schema id {schema_id}, compatibility {level}")
+
+
+@schemas.command("check")
+@click.option(
+    "--registry",
+    "against_registry",
+    is_flag=True,
+    help="Also ask the live registry whether each schema may be registered.",
+)
+@pass_settings
+def schemas_check(settings: Settings, against_registry: bool) -> None:
+    """Prove every working schema compatible with all its released versions (exit 1 if not).
+
+    Released versions live in git under schemas/released/<subject>/v<N>.avsc; the level per
+    subject comes from schemas/compatibility.json. No registry is needed.
+    """
+    from flink_jobs.registry import RegistryClient, schema_files
+    from flink_jobs.schema_governance import check_schema
+
+    failed = False
+    client = RegistryClient(settings.registry_url) if against_registry else None
+    for schema in schema_files():
+        result = check_schema(schema)
+        versions = ", ".join(f"v{v}" for v in result.released_versions) or "none released"
+        if result.problems:
+            failed = True
+            for line in result.lines():
+                click.echo(f"INCOMPATIBLE {line}", err=True)
+        else:
+            say(f"ok  {schema.subject} ({result.level} against {versions})")
+        if client is not None and not client.is_compatible(schema.subject, schema.canonical()):
+            failed = True
+            click.echo(f"INCOMPATIBLE {schema.subject}: rejected by the registry", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@schemas.command("diff")
+def schemas_diff() -> None:
+    """Field-level changes of each working schema against its latest released version."""
+    from flink_jobs.registry import schema_files
+    from flink_jobs.schema_governance import diff
+
+    for schema in schema_files():
+        lines = diff(schema)
+        say(f"{schema.subject}: {'unchanged' if not lines else ''}")
+        for line in lines:
+            say(f"  {line}")
+
+
+@schemas.command("release")
+def schemas_release() -> None:
+    """Record each changed, compatible working schema as its next released version."""
+    from flink_jobs.registry import schema_files
+    from flink_jobs.schema_governance import release
+
+    for schema in schema_files():
+        path = release(schema)
+        say(f"{schema.subject}: {'released as ' + str(path) if path else 'already released'}")
+
+
+@schemas.command("list")
+@pass_settings
+def schemas_list(settings: Settings) -> None:
+    """Each subject: its level, released versions in git, and versions in the registry."""
+    from flink_jobs.registry import RegistryClient, schema_files
+    from flink_jobs.schema_governance import compatibility_level, released
 
     client = RegistryClient(settings.registry_url)
-    for subject, schema_id in register_all(client, compatibility):
-        say(f"{subject}: schema id {schema_id}, compatibility {compatibility}")
+    for schema in schema_files():
+        latest = client.latest(schema.subject)
+        in_registry = f"registry v{latest[1]} (id {latest[0]})" if latest else "not registered"
+        local = len(released(schema.subject))
+        say(f"{schema.subject:38} {compatibility_level(schema.subject):20} "
+            f"released v1..v{local}  {in_registry}")  # fmt: skip
 
 
 def _job_options(command: click.decorators.FC) -> click.decorators.FC:

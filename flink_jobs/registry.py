@@ -18,7 +18,6 @@ from flink_jobs.settings import PROJECT_ROOT
 
 SCHEMA_DIR = PROJECT_ROOT / "schemas"
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
-DEFAULT_COMPATIBILITY = "BACKWARD_TRANSITIVE"
 
 
 @dataclass(frozen=True)
@@ -113,18 +112,3 @@ class RegistryClient:
         body = response.json()
         return int(body["id"]), int(body["version"]), str(body["schema"])
 
-
-def register_all(
-    client: RegistryClient, compatibility: str = DEFAULT_COMPATIBILITY
-) -> list[tuple[str, int]]:
-    """Register every schema file under its subject with the given compatibility (idempotent)."""
-    registered = []
-    for schema in schema_files():
-        client.set_compatibility(schema.subject, compatibility)
-        if not client.is_compatible(schema.subject, schema.canonical()):
-            raise UserError(
-                f"{schema.subject}: {schema.path.name} is not {compatibility}-compatible with "
-                "the registered versions; add new fields with defaults instead of changing old ones"
-            )
-        registered.append((schema.subject, client.register(schema.subject, schema.canonical())))
-    return registered

@@ -13,8 +13,13 @@ from typing import TypeVar
 
 import pytest
 
+from flink_jobs.job_config import JobConfig
+from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.stack import manager
+from flink_jobs.submit import cancel, job_state, submit
+from flink_jobs.topics import ensure_topics
+from tests.integration.events import DELAY_MS
 
 T = TypeVar("T")
 
@@ -51,3 +56,28 @@ def eventually(probe: Callable[[], T | None], timeout_s: float, what: str) -> T:
             return result
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@pytest.fixture
+def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
+    """The feature job on the cluster, on fresh single-partition topics (one watermark)."""
+    config = JobConfig(
+        bootstrap=stack.kafka_bootstrap,
+        registry_url=stack.registry_url,
+        source_topic=f"it.{unique}.interactions",
+        feature_topic=f"features.it_{unique}.v1",
+        consumer_group=f"it-{unique}",
+        job_name=f"it-{unique}",
+        watermark_delay_s=DELAY_MS // 1000,
+        checkpoint_interval_s=2,
+    )
+    registry = RegistryClient(stack.registry_url)
+    subject = f"{config.source_topic}-value"
+    registry.set_compatibility(subject, "FULL_TRANSITIVE")
+    registry.register(subject, schema_for_topic("fan.interactions").canonical())
+    ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
+    job_id, new = submit(stack, config)
+    assert new
+    eventually(lambda: job_state(stack, job_id) == "RUNNING" or None, 60, "job RUNNING")
+    yield config
+    cancel(stack, job_id)

@@ -14,7 +14,7 @@ from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.settings import PROJECT_ROOT, Settings
 from flink_jobs.topic_tail import as_ms, tail_batches
 from flink_jobs.topics import ensure_topics
-from tests.integration.test_pipeline import MINUTE, event
+from tests.integration.events import MINUTE, event
 
 
 def test_local_mini_cluster_computes_the_same_features(stack: Settings, unique: str) -> None:
@@ -32,9 +32,9 @@ def test_local_mini_cluster_computes_the_same_features(stack: Settings, unique: 
     )
     ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE
-    GovernedProducer(config.bootstrap, config.registry_url, config.source_topic, "user_id").send_all(
-        [event("eve", t0, 5, "complete", 7_000), event("eve", t0, 9), event("fay", t0, 90)]
-    )
+    GovernedProducer(
+        config.bootstrap, config.registry_url, config.source_topic, "user_id"
+    ).send_all([event("eve", t0, 5, "complete", 7_000), event("eve", t0, 9), event("fay", t0, 90)])
     job = subprocess.Popen(
         [sys.executable, "-m", "flink_jobs.cli", "run", "--local",
          "--source-topic", config.source_topic, "--feature-topic", config.feature_topic,

@@ -7,71 +7,17 @@ from tests/reference.py on the same events, never from the job.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 import redis
 
 from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
-from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.settings import Settings
-from flink_jobs.submit import cancel, job_state, submit
 from flink_jobs.topic_tail import as_ms, tail_batches
-from flink_jobs.topics import ensure_topics
 from tests.integration.conftest import eventually
+from tests.integration.events import DELAY_MS, MINUTE, event
 from tests.reference import WindowKey, WindowValue, tumbling_user_activity
-
-MINUTE = 60_000
-DELAY_MS = 5_000
-
-
-@pytest.fixture
-def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
-    """The feature job on fresh single-partition topics (one partition: one watermark)."""
-    config = JobConfig(
-        bootstrap=stack.kafka_bootstrap,
-        registry_url=stack.registry_url,
-        source_topic=f"it.{unique}.interactions",
-        feature_topic=f"features.it_{unique}.v1",
-        consumer_group=f"it-{unique}",
-        job_name=f"it-{unique}",
-        watermark_delay_s=DELAY_MS // 1000,
-        checkpoint_interval_s=2,
-    )
-    RegistryClient(stack.registry_url).register(
-        f"{config.source_topic}-value", schema_for_topic("fan.interactions").canonical()
-    )
-    ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
-    job_id, new = submit(stack, config)
-    assert new
-    eventually(lambda: job_state(stack, job_id) == "RUNNING" or None, 60, "job RUNNING")
-    yield config
-    cancel(stack, job_id)
-
-
-def event(user: str, t0: int, at_s: float, kind: str = "view", watch_ms: int = 0) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "user_id": user,
-        "seq": 1,
-        "session_id": f"session-{user}",
-        "content_id": "c1",
-        "content_type": "video",
-        "sport": "football",
-        "league": "premier_league",
-        "team_ids": ["arsenal", "chelsea"],
-        "game_id": None,
-        "event_type": kind,
-        "watch_time_ms": watch_ms,
-        "position_ms": 0,
-        "device": "ios",
-        "app_surface": "home",
-        "event_time": t0 + int(at_s * 1000),
-    }
 
 
 def read_features(config: JobConfig, until: set[WindowKey]) -> dict[WindowKey, list[WindowValue]]:

@@ -8,7 +8,8 @@ import pytest
 
 from flink_jobs.errors import UserError
 from flink_jobs.producer import GovernedProducer
-from flink_jobs.registry import RegistryClient, register_all, schema_for_topic
+from flink_jobs.registry import RegistryClient, schema_for_topic
+from flink_jobs.schema_governance import compatibility_level, register_all
 from flink_jobs.settings import Settings
 
 
@@ -38,12 +39,12 @@ def test_register_is_idempotent_and_compatibility_is_enforced(stack: Settings, u
         client.register(subject, without_default)
 
 
-def test_project_schemas_register_with_backward_transitive(stack: Settings) -> None:
+def test_project_schemas_register_with_their_levels(stack: Settings) -> None:
     client = RegistryClient(stack.registry_url)
-    registered = dict(register_all(client))
-    assert registered == dict(register_all(client))  # idempotent: same ids
-    for subject in registered:
-        assert client.compatibility(subject) == "BACKWARD_TRANSITIVE"
+    registered = register_all(client)
+    assert registered == register_all(client)  # idempotent: same ids
+    for subject, _, level in registered:
+        assert client.compatibility(subject) == level == compatibility_level(subject)
     assert client.latest("no-such-subject-value") is None
 
 

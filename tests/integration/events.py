@@ -1,0 +1,30 @@
+"""Hand-written events for timeline tests: every field set, only what matters varies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+MINUTE = 60_000
+DELAY_MS = 5_000  # the job's watermark delay in these tests
+
+
+def event(user: str, t0: int, at_s: float, kind: str = "view", watch_ms: int = 0) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "user_id": user,
+        "seq": 1,
+        "session_id": f"session-{user}",
+        "content_id": "c1",
+        "content_type": "video",
+        "sport": "football",
+        "league": "premier_league",
+        "team_ids": ["arsenal", "chelsea"],
+        "game_id": None,
+        "event_type": kind,
+        "watch_time_ms": watch_ms,
+        "position_ms": 0,
+        "device": "ios",
+        "app_surface": "home",
+        "event_time": t0 + int(at_s * 1000),
+    }
