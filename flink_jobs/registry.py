@@ -111,4 +111,3 @@ class RegistryClient:
             return None
         body = response.json()
         return int(body["id"]), int(body["version"]), str(body["schema"])
-
