@@ -252,9 +252,9 @@ def run(
     if local:
         say("running in a local mini-cluster; Ctrl-C stops it")
         sys.exit(submit.run_local(settings, config))
-    job_id, new = submit.submit(settings, config)
-    say(f"{job_name}: {'submitted as' if new else 'already running as'} {job_id}")
-    say(f"  web UI {settings.flink_rest_url}/#/job/running/{job_id}/overview")
+    submission = submit.submit(settings, config)
+    say(submission.describe(job_name))
+    say(f"  web UI {settings.flink_rest_url}/#/job/running/{submission.job_id}/overview")
 
 
 @cli.command()

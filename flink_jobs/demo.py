@@ -106,8 +106,7 @@ def _wait_for_redis(
 def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
     config = JobConfig(bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url)
     pipeline.prepare(settings, config, say)
-    job_id, new = submit(settings, config)
-    say(f"job      {config.job_name} {'submitted' if new else 'already running'} as {job_id}")
+    say(f"job      {submit(settings, config).describe(config.job_name)}")
 
     start_ms, events = _demo_events(config)
     producer = GovernedProducer(

@@ -6,9 +6,11 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import httpx
 
+from flink_jobs import savepoints
 from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings
@@ -44,14 +46,30 @@ def job_state(settings: Settings, job_id: str) -> str:
     raise UserError(f"no job {job_id} on the cluster")
 
 
-def submit(settings: Settings, config: JobConfig) -> tuple[str, bool]:
-    """(job id, newly submitted): a job of the same name that is already active is reused."""
+@dataclass(frozen=True)
+class Submission:
+    job_id: str
+    new: bool  # False: a job of that name was already active and is reused
+    resumed_from: str | None = None  # the savepoint a new job restored its state from
+
+    def describe(self, job_name: str) -> str:
+        if not self.new:
+            return f"{job_name} already running as {self.job_id}"
+        resumed = f", resumed from {self.resumed_from}" if self.resumed_from else ""
+        return f"{job_name} submitted as {self.job_id}{resumed}"
+
+
+def submit(settings: Settings, config: JobConfig) -> Submission:
+    """Submit the job unless one of the same name is active; a job that `stack down` stopped
+    with a savepoint resumes from it."""
     existing = active_job_id(settings, config.job_name)
     if existing:
-        return existing, False
+        return Submission(existing, new=False)
     cluster = FlinkCluster(settings)
+    savepoint = savepoints.pending(settings).get(config.job_name)
     argv = [
         str(FLINK_HOME / "bin" / "flink"), "run", "-d",
+        *(["-s", savepoint] if savepoint else []),
         "-m", f"{settings.host}:{settings.flink_rest_port}",
         "-pyclientexec", sys.executable, "-pyexec", sys.executable,
         "-pym", "flink_jobs.job", *config.argv(),
@@ -67,7 +85,9 @@ def submit(settings: Settings, config: JobConfig) -> tuple[str, bool]:
             (ln for ln in reversed(detail) if "Exception" in ln), detail[-1] if detail else ""
         )
         raise UserError(f"`flink run` failed for {config.job_name}: {cause}")
-    return match.group(1), True
+    if savepoint:
+        savepoints.forget(settings, config.job_name)
+    return Submission(match.group(1), new=True, resumed_from=savepoint)
 
 
 def cancel(settings: Settings, job_id: str) -> None:

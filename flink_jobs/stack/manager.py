@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from flink_jobs import savepoints
 from flink_jobs.errors import UserError
 from flink_jobs.settings import Settings
 from flink_jobs.stack.flink_cluster import FlinkCluster
@@ -87,8 +88,14 @@ def up(settings: Settings, say: Callable[[str], None]) -> list[ServiceStatus]:
 
 
 def down(settings: Settings, purge: bool, say: Callable[[str], None]) -> None:
-    """Stop, by recorded pid, only what `up` started; `purge` also deletes all state."""
+    """Stop, by recorded pid, only what `up` started; `purge` also deletes all state.
+
+    Running jobs are first stopped with a savepoint, which `run` resumes (unless purging).
+    """
     for service in reversed(services(settings)):
+        if isinstance(service, FlinkCluster) and not purge and service.probe() is None:
+            for name, location in savepoints.stop_all(settings):
+                say(f"{'flink':9} job {name} stopped with savepoint {location}")
         say(f"{service.name:9} {'stopped' if service.stop() else 'was not running'}")
     if purge and settings.state_dir.exists():
         shutil.rmtree(settings.state_dir)

@@ -76,8 +76,9 @@ def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
     registry.set_compatibility(subject, "FULL_TRANSITIVE")
     registry.register(subject, schema_for_topic("fan.interactions").canonical())
     ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
-    job_id, new = submit(stack, config)
-    assert new
+    submission = submit(stack, config)
+    assert submission.new
+    job_id = submission.job_id
     eventually(lambda: job_state(stack, job_id) == "RUNNING" or None, 60, "job RUNNING")
     yield config
     cancel(stack, job_id)
