@@ -18,17 +18,32 @@ from flink_jobs.sources import interactions_source
 SOURCE, SINK = "interactions", "user_activity_features"
 
 
-def configure(t_env: TableEnvironment, config: JobConfig) -> None:
-    conf = t_env.get_config()
-    for key, value in {
+def job_settings(config: JobConfig) -> dict[str, str]:
+    """The job's Flink configuration; the reasons are in the comments (README: Checkpointing)."""
+    return {
         "pipeline.name": config.job_name,
         "parallelism.default": str(config.parallelism),
-        "table.local-time-zone": "UTC",
+        "table.local-time-zone": "UTC",  # window bounds and timestamps are UTC instants
+        # Exactly-once: the Kafka sink commits its transaction when a checkpoint completes, so
+        # the interval is also the freshness cost of exactly-once output.
         "execution.checkpointing.interval": f"{config.checkpoint_interval_s} s",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
+        # A checkpoint that cannot finish in time is abandoned, and a few such failures in a
+        # row are tolerated before the job restarts (a slow disk is not an outage).
         "execution.checkpointing.timeout": f"{CHECKPOINT_TIMEOUT_MS} ms",
+        "execution.checkpointing.tolerable-failed-checkpoints": "3",
+        "execution.checkpointing.min-pause": "1 s",
+        # Under backpressure barriers queue behind data: after 30 s aligned, a checkpoint
+        # goes unaligned instead of expiring.
+        "execution.checkpointing.unaligned.enabled": "true",
+        "execution.checkpointing.aligned-checkpoint-timeout": "30 s",
         "python.executable": sys.executable,
-    }.items():
+    }
+
+
+def configure(t_env: TableEnvironment, config: JobConfig) -> None:
+    conf = t_env.get_config()
+    for key, value in job_settings(config).items():
         conf.set(key, value)
 
 

@@ -46,7 +46,14 @@ def flink_config(settings: Settings, home: Path) -> dict[str, object]:
         "execution.checkpointing.dir": (home / "checkpoints").as_uri(),
         "execution.checkpointing.savepoint-dir": (home / "savepoints").as_uri(),
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        # A failing job retries after 1 s, 2 s, 4 s ... at most 60 s apart, never giving up;
+        # the backoff resets after 10 min without failure. No crash loop hammers the stack.
         "restart-strategy.type": "exponential-delay",
+        "restart-strategy.exponential-delay.initial-backoff": "1 s",
+        "restart-strategy.exponential-delay.max-backoff": "60 s",
+        "restart-strategy.exponential-delay.backoff-multiplier": 2.0,
+        "restart-strategy.exponential-delay.reset-backoff-threshold": "10 min",
+        "restart-strategy.exponential-delay.jitter-factor": 0.1,
         "metrics.reporter.prom.factory.class": (
             "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
         ),
