@@ -330,11 +330,20 @@ def demo(settings: Settings) -> None:
 
 @cli.command()
 @pass_settings
+def serve(settings: Settings) -> None:
+    """Run the feature-serving API in the foreground (the stack runs one already)."""
+    from flink_jobs.serving.__main__ import serve as run_api
+
+    run_api(settings)
+
+
+@cli.command()
+@pass_settings
 def writer(settings: Settings) -> None:
     """Run the online-store writer in the foreground (the stack runs one already)."""
-    from flink_jobs.writer import main as writer_main
+    from flink_jobs.writer import run_writer
 
-    writer_main([])
+    run_writer(settings)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ activity features are read back from the Kafka feature topic and from Redis.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import defaultdict
@@ -23,6 +24,7 @@ from flink_jobs.generator import GeneratorConfig, interactions
 from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
+from flink_jobs.serving.client import FeatureClient
 from flink_jobs.settings import Settings
 from flink_jobs.submit import submit
 from flink_jobs.topic_tail import Record, as_ms, newest_event_time, tail_batches
@@ -143,7 +145,12 @@ def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
             "features stopped arriving before the last window closed: see "
             "`sportsfeat stack logs flink` and the job at " + settings.flink_rest_url
         )
+    user = max(seen[last_window_end], key=lambda r: int(r[1]["user_interactions_count_1m"]))[0]
+    url = f"http://{settings.host}:{settings.api_port}"
+    served = FeatureClient(url, next(iter(settings.api_keys.split(",")), None) or None)
+    say(f"api      GET {url}/features/{ref.group}/v{ref.version}/{user}")
+    say(f"         {json.dumps(served.get(ref.group, ref.version, user))}")
     say(
         f"done: {sum(map(len, seen.values()))} feature rows in {len(seen)} windows; "
-        f"web UI {settings.flink_rest_url}, try `sportsfeat features <user id>`"
+        f"Flink web UI {settings.flink_rest_url}, API docs {url}/docs"
     )

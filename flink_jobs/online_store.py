@@ -16,7 +16,7 @@ never overwrites a newer one and a replay of the same value is a no-op.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import redis
@@ -73,9 +73,12 @@ class FeatureRow:
 
 
 class OnlineStore:
-    def __init__(self, client: redis.Redis[bytes], ttl_ms: int) -> None:
+    def __init__(
+        self, client: redis.Redis[bytes], ttl_ms: Callable[[FeatureGroupRef], int] | int = 0
+    ) -> None:
+        """`ttl_ms`: expiry of written values, per group or for all (0: none; reads only)."""
         self._redis = client
-        self._ttl_ms = ttl_ms
+        self._ttl_ms = ttl_ms if callable(ttl_ms) else (lambda _ref: ttl_ms)
         self._script = client.register_script(GUARDED_WRITE)
 
     def write(self, rows: Iterable[FeatureRow], now_ms: int) -> int:
@@ -90,7 +93,8 @@ class OnlineStore:
                 WINDOW_END: row.event_time_ms,
                 WRITTEN_AT: now_ms,
             }
-            args = [row.event_time_ms, self._ttl_ms, *(x for kv in fields.items() for x in kv)]
+            ttl = self._ttl_ms(row.ref)
+            args = [row.event_time_ms, ttl, *(x for kv in fields.items() for x in kv)]
             self._script(keys=[row.ref.key(row.entity_id)], args=args, client=pipe)
             count += 1
         if count == 0:

@@ -29,6 +29,9 @@ class Settings:
     flink_rest_port: int = 8081
     flink_rpc_port: int = 6123
     flink_task_slots: int = 4
+    api_port: int = 8000
+    api_keys: str = ""  # comma-separated keys of the feature-serving API; empty = auth off
+    environment: str = "dev"  # dev or prod: prod refuses to serve without API keys
 
     def __post_init__(self) -> None:
         ports = {f.name: getattr(self, f.name) for f in fields(self) if f.name.endswith("_port")}
@@ -58,6 +61,10 @@ class Settings:
     @property
     def flink_rest_url(self) -> str:
         return f"http://{self.host}:{self.flink_rest_port}"
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the SPORTSFEAT_* variables a child process reads back."""
+        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

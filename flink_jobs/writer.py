@@ -10,11 +10,10 @@ guard turns into no-ops; a Redis outage stalls the writer with backoff, losing n
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -23,14 +22,16 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from flink_jobs.feature_groups import feature_group
 from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
-from flink_jobs.settings import load_settings
+from flink_jobs.settings import Settings, load_settings
 
 log = logging.getLogger("sportsfeat.writer")
 TOPIC_PATTERN = r"^features\.[a-z0-9_]+\.v[0-9]+$"
 HEARTBEAT_KEY = "sportsfeat:writer:heartbeat"
 WINDOW_FIELDS = ("window_start", "window_end")
 MAX_BACKOFF_S = 10.0
+DEFAULT_TTL = timedelta(hours=24)
 
 
 def _ms(value: Any) -> int:
@@ -52,7 +53,7 @@ def to_row(topic: str, key: bytes | None, value: dict[str, Any]) -> FeatureRow:
 
 
 class Writer:
-    def __init__(self, bootstrap: str, registry_url: str, redis_url: str, ttl_ms: int) -> None:
+    def __init__(self, bootstrap: str, registry_url: str, redis_url: str) -> None:
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap,
@@ -116,26 +117,22 @@ class Writer:
             log.info("stopped: %d values applied, %d records rejected", self.applied, self.rejected)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--ttl-hours", type=float, default=24.0, help="expire values this long after writing"
-    )
-    args = parser.parse_args(argv)
+def ttl_ms(ref: FeatureGroupRef) -> int:
+    """A group's TTL from the catalogue; groups outside it (e.g. test groups) get the default."""
+    group = feature_group(ref.group, ref.version)
+    return int((group.ttl if group else DEFAULT_TTL).total_seconds() * 1000)
+
+
+def run_writer(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = load_settings()
-    writer = Writer(
-        settings.kafka_bootstrap,
-        settings.registry_url,
-        settings.redis_url,
-        ttl_ms=int(args.ttl_hours * 3600 * 1000),
-    )
+    for noisy in ("httpx", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    writer = Writer(settings.kafka_bootstrap, settings.registry_url, settings.redis_url)
     signal.signal(signal.SIGTERM, writer.stop)
     signal.signal(signal.SIGINT, writer.stop)
     writer.run()
 
 
 if __name__ == "__main__":
-    main()
+    run_writer(load_settings())

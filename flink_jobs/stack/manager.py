@@ -11,6 +11,7 @@ from pathlib import Path
 from flink_jobs import savepoints
 from flink_jobs.errors import UserError
 from flink_jobs.settings import Settings
+from flink_jobs.stack.api import FeatureApi
 from flink_jobs.stack.flink_cluster import FlinkCluster
 from flink_jobs.stack.kafka import Kafka
 from flink_jobs.stack.redis_server import Redis
@@ -18,12 +19,21 @@ from flink_jobs.stack.registry import Registry
 from flink_jobs.stack.service import Service, port_in_use
 from flink_jobs.stack.writer import OnlineStoreWriter
 
-STARTUP_TIMEOUT_S = {"kafka": 90, "registry": 120, "redis": 20, "flink": 120, "writer": 60}
+STARTUP_TIMEOUT_S = {
+    "kafka": 90, "registry": 120, "redis": 20, "flink": 120, "writer": 60, "api": 60
+}  # fmt: skip
 
 
 def services(settings: Settings) -> list[Service]:
     """In start order: each may depend on the ones before it."""
-    kinds: list[type[Service]] = [Kafka, Registry, Redis, FlinkCluster, OnlineStoreWriter]
+    kinds: list[type[Service]] = [
+        Kafka,
+        Registry,
+        Redis,
+        FlinkCluster,
+        OnlineStoreWriter,
+        FeatureApi,
+    ]
     return [kind(settings) for kind in kinds]
 
 

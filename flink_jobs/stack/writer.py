@@ -26,8 +26,14 @@ class OnlineStoreWriter(Service):
     def launches(self) -> list[Launch]:
         # A heartbeat left by an earlier writer must not pass for this one's readiness.
         redis.Redis.from_url(self.settings.redis_url, socket_timeout=2).delete(HEARTBEAT_KEY)
-        env = {f"SPORTSFEAT_{k.upper()}": str(v) for k, v in vars(self.settings).items()}
-        return [Launch("writer", [sys.executable, "-m", "flink_jobs.writer"], PROJECT_ROOT, env)]
+        return [
+            Launch(
+                "writer",
+                [sys.executable, "-m", "flink_jobs.writer"],
+                PROJECT_ROOT,
+                self.settings.as_environment(),
+            )
+        ]
 
     def probe(self) -> str | None:
         try:

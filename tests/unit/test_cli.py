@@ -70,11 +70,11 @@ def test_missing_stack_says_how_to_start_it(args: list[str], expected: str) -> N
 def test_unknown_service_for_logs() -> None:
     result = sportsfeat("stack", "logs", "zookeeper")
     assert result.returncode == 1
-    assert "choose one of kafka, registry, redis, flink, writer" in one_line_error(result)
+    assert "choose one of kafka, registry, redis, flink, writer, api" in one_line_error(result)
 
 
 def test_help_explains_every_command() -> None:
     result = sportsfeat("--help")
     assert result.returncode == 0
-    for command in ("setup", "stack", "schemas", "run", "produce", "features", "demo"):
+    for command in ("setup", "stack", "schemas", "run", "produce", "features", "serve", "demo"):
         assert command in result.stdout

@@ -1,0 +1,40 @@
+"""``python -m flink_jobs.serving``: serve the feature API with uvicorn on the configured port."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from flink_jobs.errors import UserError
+from flink_jobs.serving.app import create_app, write_openapi
+from flink_jobs.settings import Settings, load_settings
+
+
+def serve(settings: Settings) -> None:
+    """Serve until interrupted; a configuration the API refuses raises UserError."""
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.api_port, log_level="warning")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m flink_jobs.serving", description="Serve online features over HTTP."
+    )
+    parser.add_argument(
+        "--write-openapi", type=Path, metavar="PATH", help="write the OpenAPI document and exit"
+    )
+    args = parser.parse_args(argv)
+    if args.write_openapi:
+        write_openapi(args.write_openapi)
+        return
+    try:
+        serve(load_settings())
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
+if __name__ == "__main__":
+    main()

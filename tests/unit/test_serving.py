@@ -1,0 +1,338 @@
+"""The feature-serving API and its client, over an in-memory stand-in for Redis."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from flink_jobs.errors import UserError
+from flink_jobs.feature_groups import feature_group
+from flink_jobs.online_store import EVENT_TIME, WINDOW_END, WINDOW_START, WRITTEN_AT
+from flink_jobs.serving.app import create_app, write_openapi
+from flink_jobs.serving.client import FeatureApiError, FeatureClient
+from flink_jobs.settings import PROJECT_ROOT, Settings
+
+KEY = "test-key"
+URL = "/features/user_activity/v1"
+DAY_MS = 24 * 3600 * 1000
+
+
+class FakePipeline:
+    def __init__(self, store: FakeRedis) -> None:
+        self._store = store
+        self._keys: list[str] = []
+
+    def hgetall(self, name: str) -> FakePipeline:
+        self._keys.append(name)
+        return self
+
+    async def execute(self) -> list[Any]:
+        self._store.round_trips += 1
+        if self._store.down:
+            raise redis.ConnectionError("Error 111 connecting: Connection refused.")
+        return [dict(self._store.hashes.get(key, {})) for key in self._keys]
+
+
+class FakeRedis:
+    """Hashes by key, as `redis.asyncio.Redis(decode_responses=True)` returns them."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.round_trips = 0
+        self.down = False
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        return FakePipeline(self)
+
+    async def ping(self) -> bool:
+        if self.down:
+            raise redis.ConnectionError("Error 111 connecting: Connection refused.")
+        return True
+
+    def put(self, entity_id: str, event_time_ms: int, count: int, watch_ms: int) -> None:
+        """Store a value the way the online-store writer does."""
+        self.hashes[f"feat:user_activity:v1:{entity_id}"] = {
+            "user_id": entity_id,
+            "user_interactions_count_1m": str(count),
+            "user_watch_ms_sum_1m": str(watch_ms),
+            EVENT_TIME: str(event_time_ms),
+            WINDOW_START: str(event_time_ms - 60_000),
+            WINDOW_END: str(event_time_ms),
+            WRITTEN_AT: str(event_time_ms + 12_000),
+        }
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+def fake() -> FakeRedis:
+    return FakeRedis()
+
+
+@pytest.fixture
+def api(fake: FakeRedis) -> Iterator[TestClient]:
+    app = create_app(Settings(api_keys=f"other,{KEY}"), fake)
+    with TestClient(app, headers={"X-API-Key": KEY}) as client:
+        yield client
+
+
+def test_the_catalogue_takes_features_and_types_from_the_schema() -> None:
+    group = feature_group("user_activity", 1)
+    assert group is not None
+    assert (group.entity, group.ttl) == ("user_id", timedelta(hours=24))
+    assert group.features == ("user_interactions_count_1m", "user_watch_ms_sum_1m")
+    assert dict(group.types) == {"user_interactions_count_1m": int, "user_watch_ms_sum_1m": int}
+    assert group.ref.key("u1") == "feat:user_activity:v1:u1"
+    assert feature_group("user_activity", 2) is None
+
+
+def test_a_fresh_value_with_ints_and_utc_times(api: TestClient, fake: FakeRedis) -> None:
+    event_time = now_ms() - 30_000
+    fake.put("u1", event_time, count=3, watch_ms=1500)
+    response = api.get(f"{URL}/u1")
+    assert response.status_code == 200
+    body = response.json()
+    age_ms = body.pop("age_ms")
+    assert 30_000 <= age_ms < 40_000
+    assert body == {
+        "group": "user_activity",
+        "version": 1,
+        "entity_id": "u1",
+        "status": "fresh",
+        "features": {"user_interactions_count_1m": 3, "user_watch_ms_sum_1m": 1500},
+        "event_time": iso(event_time),
+        "window_start": iso(event_time - 60_000),
+        "written_at": iso(event_time + 12_000),
+    }
+
+
+def test_a_value_older_than_the_ttl_is_served_expired_never_fresh(
+    api: TestClient, fake: FakeRedis
+) -> None:
+    fake.put("u1", now_ms() - DAY_MS - 60_000, count=3, watch_ms=1500)
+    body = api.get(f"{URL}/u1").json()
+    assert body["status"] == "expired"
+    assert body["features"] == {"user_interactions_count_1m": 3, "user_watch_ms_sum_1m": 1500}
+    assert body["age_ms"] > DAY_MS
+    metrics = api.get("/metrics").text
+    assert 'sportsfeat_api_expired_reads_total{group="user_activity",version="1"} 1.0' in metrics
+
+
+def test_an_unknown_entity_is_missing(api: TestClient) -> None:
+    response = api.get(f"{URL}/nobody")
+    assert response.status_code == 200
+    assert response.json() == {
+        "group": "user_activity",
+        "version": 1,
+        "entity_id": "nobody",
+        "status": "missing",
+        "features": None,
+        "event_time": None,
+        "window_start": None,
+        "written_at": None,
+        "age_ms": None,
+    }
+
+
+def test_a_batch_answers_in_request_order_in_one_round_trip(
+    api: TestClient, fake: FakeRedis
+) -> None:
+    fake.put("u1", now_ms() - 1000, count=1, watch_ms=10)
+    fake.put("u2", now_ms() - DAY_MS - 1000, count=2, watch_ms=20)
+    response = api.post(f"{URL}/batch", json={"entity_ids": ["u2", "nobody", "u1", "u2"]})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["group"], body["version"]) == ("user_activity", 1)
+    results = [(r["entity_id"], r["status"]) for r in body["results"]]
+    assert results == [("u2", "expired"), ("nobody", "missing"), ("u1", "fresh"), ("u2", "expired")]
+    assert fake.round_trips == 1
+
+
+@pytest.mark.parametrize(
+    ("entity_ids", "message"),
+    [
+        ([], "0 entity ids: send 1 to 500 per batch"),
+        ([f"u{i}" for i in range(501)], "501 entity ids: send 1 to 500 per batch"),
+        (["u1", "bad id"], "malformed entity id 'bad id'"),
+    ],
+)
+def test_a_bad_batch_is_rejected(api: TestClient, entity_ids: list[str], message: str) -> None:
+    response = api.post(f"{URL}/batch", json={"entity_ids": entity_ids})
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_an_unknown_group_or_version_names_the_known_ones(api: TestClient) -> None:
+    for path in ("/features/user_activty/v1/u1", "/features/user_activity/v2/u1"):
+        response = api.get(path)
+        assert response.status_code == 404
+    assert api.get("/features/user_activty/v1/u1").json() == {
+        "detail": "unknown feature group user_activty v1; known: user_activity v1"
+    }
+    assert api.post("/features/nope/v1/batch", json={"entity_ids": ["u1"]}).status_code == 404
+
+
+@pytest.mark.parametrize("entity_id", ["", "x" * 129, "u%201", "u%2A", "%C3%A9", "a/b"])
+def test_a_malformed_entity_id_is_rejected_with_the_rule(api: TestClient, entity_id: str) -> None:
+    response = api.get(f"{URL}/{entity_id}")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("malformed entity id ")
+    assert "1 to 128 characters from A-Z a-z 0-9 _ . : -" in detail
+
+
+def test_entity_ids_may_use_the_allowed_punctuation(api: TestClient) -> None:
+    assert api.get(f"{URL}/{'a' * 128}").status_code == 200
+    assert api.get(f"{URL}/team:1.user_2-x").json()["status"] == "missing"
+
+
+@pytest.mark.parametrize(("key", "message"), [(None, "missing X-API-Key"), ("nope", "invalid")])
+def test_feature_routes_need_a_valid_key(api: TestClient, key: str | None, message: str) -> None:
+    del api.headers["X-API-Key"]
+    headers = {"X-API-Key": key} if key else {}
+    for response in (
+        api.get(f"{URL}/u1", headers=headers),
+        api.post(f"{URL}/batch", json={"entity_ids": ["u1"]}, headers=headers),
+    ):
+        assert response.status_code == 401
+        assert message in response.json()["detail"]
+    assert api.get(f"{URL}/u1", headers={"X-API-Key": "other"}).status_code == 200
+
+
+def test_health_and_readiness_need_no_key(api: TestClient, fake: FakeRedis) -> None:
+    del api.headers["X-API-Key"]
+    assert api.get("/healthz").json() == {"status": "ok"}
+    assert api.get("/readyz").json() == {"status": "ready"}
+    fake.down = True
+    assert api.get("/healthz").status_code == 200
+    assert api.get("/readyz").status_code == 503
+
+
+def test_without_keys_auth_is_off(fake: FakeRedis) -> None:
+    with TestClient(create_app(Settings(), fake)) as client:
+        assert client.get(f"{URL}/u1").status_code == 200
+
+
+def test_prod_refuses_to_start_without_keys() -> None:
+    with pytest.raises(UserError, match="refuses to run in prod without API keys"):
+        create_app(Settings(environment="prod", api_keys=" , "), FakeRedis())
+    with pytest.raises(UserError, match="use dev or prod"):
+        create_app(Settings(environment="staging"), FakeRedis())
+    create_app(Settings(environment="prod", api_keys=KEY), FakeRedis())
+
+
+def test_redis_down_is_503_with_a_message(api: TestClient, fake: FakeRedis) -> None:
+    fake.down = True
+    for response in (
+        api.get(f"{URL}/u1"),
+        api.post(f"{URL}/batch", json={"entity_ids": ["u1"]}),
+    ):
+        assert response.status_code == 503
+        assert "Redis at redis://127.0.0.1:6379/0 does not answer" in response.json()["detail"]
+
+
+def test_with_the_real_client_and_nothing_listening_it_is_503() -> None:
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with TestClient(create_app(Settings(redis_port=port))) as client:
+        assert client.get(f"{URL}/u1").status_code == 503
+        assert client.get("/readyz").status_code == 503
+
+
+def test_metrics_count_requests_by_route_and_status(api: TestClient) -> None:
+    api.get(f"{URL}/u1")
+    api.get("/features/nope/v1/u1")
+    metrics = api.get("/metrics").text
+    route = 'route="/features/{group}/v{version}/{entity_id}"'
+    assert f'sportsfeat_api_requests_total{{{route},status="200"}} 1.0' in metrics
+    assert f'sportsfeat_api_requests_total{{{route},status="404"}} 1.0' in metrics
+    assert f"sportsfeat_api_request_seconds_count{{{route}}} 2.0" in metrics
+
+
+def test_the_committed_openapi_document_is_current(tmp_path: Path) -> None:
+    write_openapi(tmp_path / "openapi.json")
+    committed = json.loads((PROJECT_ROOT / "docs" / "openapi.json").read_text())
+    assert committed == json.loads((tmp_path / "openapi.json").read_text()), (
+        "docs/openapi.json is stale: run `python -m flink_jobs.serving --write-openapi "
+        "docs/openapi.json`"
+    )
+    paths = committed["paths"]
+    assert set(paths) == {
+        "/features/{group}/v{version}/{entity_id}",
+        "/features/{group}/v{version}/batch",
+        "/healthz",
+        "/readyz",
+    }
+
+
+def _through(api: TestClient) -> httpx.MockTransport:
+    """An httpx transport that hands each request to the in-process app."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        response = api.request(
+            request.method,
+            request.url.raw_path.decode(),
+            headers=dict(request.headers),
+            content=request.content,
+        )
+        return httpx.Response(
+            response.status_code, headers=response.headers.multi_items(), content=response.content
+        )
+
+    return httpx.MockTransport(handle)
+
+
+def test_the_client_reads_single_values_and_batches(api: TestClient, fake: FakeRedis) -> None:
+    del api.headers["X-API-Key"]
+    fake.put("u1", now_ms() - 1000, count=4, watch_ms=40)
+    with FeatureClient("http://api", api_key=KEY, transport=_through(api)) as client:
+        assert client.get("user_activity", 1, "u1")["features"] == {
+            "user_interactions_count_1m": 4,
+            "user_watch_ms_sum_1m": 40,
+        }
+        batch = client.get_batch("user_activity", 1, ["nobody", "u1"])
+        assert [r["status"] for r in batch] == ["missing", "fresh"]
+
+
+def test_the_client_raises_the_servers_message(api: TestClient) -> None:
+    del api.headers["X-API-Key"]
+    with FeatureClient("http://api", api_key=KEY, transport=_through(api)) as client:
+        with pytest.raises(FeatureApiError, match="404: unknown feature group nope v1") as error:
+            client.get("nope", 1, "u1")
+        assert error.value.status == 404
+        with pytest.raises(FeatureApiError, match="400: malformed entity id 'a/b'"):
+            client.get("user_activity", 1, "a/b")
+        with pytest.raises(FeatureApiError, match="400: 0 entity ids"):
+            client.get_batch("user_activity", 1, [])
+    wrong_key = FeatureClient("http://api", api_key="wrong", transport=_through(api))
+    with wrong_key, pytest.raises(FeatureApiError, match="401: invalid API key"):
+        wrong_key.get("user_activity", 1, "u1")
+
+
+def test_the_client_says_when_nothing_answers() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    client = FeatureClient("http://api", transport=httpx.MockTransport(refuse))
+    with (
+        client,
+        pytest.raises(FeatureApiError, match="feature API at http://api: Connection refused"),
+    ):
+        client.get("user_activity", 1, "u1")
