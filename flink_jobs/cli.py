@@ -329,6 +329,17 @@ def demo(settings: Settings) -> None:
 
 
 @cli.command()
+@click.option("--topic", "topics", multiple=True, help="A feature topic (repeatable) [all].")
+@click.option("--wipe", is_flag=True, help="Delete the groups' stored values first.")
+@pass_settings
+def rebuild(settings: Settings, topics: tuple[str, ...], wipe: bool) -> None:
+    """Restore the Redis online store from the Kafka feature topics (replay, event-time guarded)."""
+    from flink_jobs.rebuild import rebuild as run_rebuild
+
+    run_rebuild(settings, list(topics), wipe, say)
+
+
+@cli.command()
 @pass_settings
 def serve(settings: Settings) -> None:
     """Run the feature-serving API in the foreground (the stack runs one already)."""

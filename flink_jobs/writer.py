@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from confluent_kafka import Consumer, KafkaError, Message
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -27,6 +27,7 @@ from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
 from flink_jobs.settings import Settings, load_settings
 
 log = logging.getLogger("sportsfeat.writer")
+WRITER_GROUP = "sportsfeat-online-store-writer"
 TOPIC_PATTERN = r"^features\.[a-z0-9_]+\.v[0-9]+$"
 HEARTBEAT_KEY = "sportsfeat:writer:heartbeat"
 WINDOW_FIELDS = ("window_start", "window_end")
@@ -53,11 +54,13 @@ def to_row(topic: str, key: bytes | None, value: dict[str, Any]) -> FeatureRow:
 
 
 class Writer:
-    def __init__(self, bootstrap: str, registry_url: str, redis_url: str) -> None:
+    def __init__(
+        self, bootstrap: str, registry_url: str, redis_url: str, group_id: str = WRITER_GROUP
+    ) -> None:
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap,
-                "group.id": "sportsfeat-online-store-writer",
+                "group.id": group_id,
                 "isolation.level": "read_committed",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
@@ -103,18 +106,44 @@ class Writer:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    def run(self) -> None:
-        self._consumer.subscribe([TOPIC_PATTERN])
-        log.info("following %s", TOPIC_PATTERN)
+    def run(self, topics: list[str] | None = None, until_caught_up: bool = False) -> None:
+        """Follow `topics` (default: every feature topic, by pattern) until stopped, or only
+        until every partition is read to the end it had when the run began."""
+        self._consumer.subscribe(topics or [TOPIC_PATTERN])
+        log.info("following %s", topics or TOPIC_PATTERN)
+        ends = _end_offsets(self._consumer, topics) if until_caught_up and topics else {}
         try:
             while self._running:
                 messages = self._consumer.consume(num_messages=1000, timeout=0.5)
                 self._apply(self._rows(messages))
                 if any(not m.error() for m in messages) and self._running:
                     self._consumer.commit(asynchronous=False)
+                if until_caught_up and (not messages and _reached(self._consumer, ends)):
+                    return
         finally:
             self._consumer.close()
             log.info("stopped: %d values applied, %d records rejected", self.applied, self.rejected)
+
+
+def _end_offsets(consumer: Consumer, topics: list[str]) -> dict[tuple[str, int], int]:
+    ends = {}
+    for topic in topics:
+        for partition in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            ends[(topic, partition)] = high
+    return ends
+
+
+def _reached(consumer: Consumer, ends: dict[tuple[str, int], int]) -> bool:
+    """Whether every partition is read up to the end it had at the start. Feature topics are
+    written in transactions, so their last offset is a commit marker, never a record."""
+    if not consumer.assignment():
+        return False
+    for tp in consumer.position([TopicPartition(t, p) for t, p in ends]):
+        end = ends[(tp.topic, tp.partition)]
+        if end > 0 and tp.offset < end - 1:  # also a negative offset: nothing read yet
+            return False
+    return True
 
 
 def ttl_ms(ref: FeatureGroupRef) -> int:
