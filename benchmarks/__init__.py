@@ -1,0 +1,1 @@
+"""Benchmarks on the real local stack; results go to benchmarks/results/."""
