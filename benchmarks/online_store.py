@@ -35,6 +35,8 @@ from flink_jobs.producer import GovernedProducer
 from flink_jobs.rebuild import clear
 from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.settings import Settings, load_settings
+from flink_jobs.stack import manager
+from flink_jobs.stack.writer import OnlineStoreWriter
 from flink_jobs.submit import cancel, submit
 from flink_jobs.topic_tail import as_ms
 from flink_jobs.topics import ensure_topics
@@ -55,7 +57,11 @@ def _feature_records(n: int, t0: int) -> list[tuple[bytes, dict[str, object]]]:
 
 
 def bench_writer(settings: Settings, features: int, runs: int) -> list[Metric]:
-    """Pre-fill a fresh feature topic in one transaction, then time the writer draining it."""
+    """Pre-fill a fresh feature topic in one transaction, then time a writer draining it.
+
+    The stack's own writer follows every feature topic, so it is paused meanwhile.
+    """
+    OnlineStoreWriter(settings).stop()
     topic = f"features.bench_{uuid.uuid4().hex[:8]}.v1"
     ensure_topics(settings.kafka_bootstrap, [topic], partitions=3)
     registry = RegistryClient(settings.registry_url)
@@ -87,6 +93,7 @@ def bench_writer(settings: Settings, features: int, runs: int) -> list[Metric]:
         rates.append(features / elapsed)
         print(f"writer run {run + 1}: {features} features in {elapsed:.2f} s", flush=True)
     clear(settings.redis_url, FeatureGroupRef.from_topic(topic))
+    manager.up(settings, print)
     return [Metric.of("writer", "features applied to Redis", "features/s", rates)]
 
 

@@ -15,8 +15,9 @@ never overwrites a newer one and a replay of the same value is a no-op.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -30,12 +31,18 @@ WRITTEN_AT = "_written_at_ms"
 METADATA = (EVENT_TIME, WINDOW_START, WINDOW_END, WRITTEN_AT)
 FEATURE_TOPIC = re.compile(r"^features\.(?P<group>[a-z0-9_]+)\.v(?P<version>[0-9]+)$")
 
-# KEYS[1] the hash; ARGV[1] event time (ms), ARGV[2] TTL (ms, 0 = none), ARGV[3..] field, value.
+# KEYS[1] the hash; ARGV[1] event time (ms), ARGV[2] TTL (ms, 0 = none), ARGV[3] the fields
+# as one JSON object of strings (one argument instead of two per field: cheaper to send).
 GUARDED_WRITE = """
 local stored = redis.call('HGET', KEYS[1], '_event_time_ms')
 if stored and tonumber(stored) >= tonumber(ARGV[1]) then return 0 end
+local flat = {}
+for name, value in pairs(cjson.decode(ARGV[3])) do
+  flat[#flat + 1] = name
+  flat[#flat + 1] = value
+end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], unpack(flat))
 if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1
 """
@@ -79,26 +86,34 @@ class OnlineStore:
         """`ttl_ms`: expiry of written values, per group or for all (0: none; reads only)."""
         self._redis = client
         self._ttl_ms = ttl_ms if callable(ttl_ms) else (lambda _ref: ttl_ms)
-        self._script = client.register_script(GUARDED_WRITE)
+        self._sha: str | None = None
 
-    def write(self, rows: Iterable[FeatureRow], now_ms: int) -> int:
-        """Apply the rows in one pipelined round trip; returns how many replaced older values."""
-        pipe = self._redis.pipeline(transaction=False)
-        count = 0
-        for row in rows:
-            fields: dict[str, str | int | float] = {
-                **row.features,
-                EVENT_TIME: row.event_time_ms,
-                WINDOW_START: row.window_start_ms,
-                WINDOW_END: row.event_time_ms,
-                WRITTEN_AT: now_ms,
-            }
-            ttl = self._ttl_ms(row.ref)
-            args = [row.event_time_ms, ttl, *(x for kv in fields.items() for x in kv)]
-            self._script(keys=[row.ref.key(row.entity_id)], args=args, client=pipe)
-            count += 1
-        if count == 0:
+    def write(self, rows: Sequence[FeatureRow], now_ms: int) -> int:
+        """Apply the rows in one pipelined round trip; returns how many replaced older values.
+
+        Safe to repeat: a retried batch is a no-op for the rows that were already applied.
+        """
+        if not rows:
             return 0
+        try:
+            return self._write(rows, now_ms)
+        except redis.exceptions.NoScriptError:  # Redis restarted: its script cache is empty
+            self._sha = None
+            return self._write(rows, now_ms)
+
+    def _write(self, rows: Sequence[FeatureRow], now_ms: int) -> int:
+        if self._sha is None:
+            self._sha = str(self._redis.script_load(GUARDED_WRITE))  # type: ignore[no-untyped-call]
+        pipe = self._redis.pipeline(transaction=False)
+        for row in rows:
+            fields = {name: str(value) for name, value in row.features.items()}
+            fields[EVENT_TIME] = fields[WINDOW_END] = str(row.event_time_ms)
+            fields[WINDOW_START] = str(row.window_start_ms)
+            fields[WRITTEN_AT] = str(now_ms)
+            key = row.ref.key(row.entity_id)
+            pipe.evalsha(
+                self._sha, 1, key, row.event_time_ms, self._ttl_ms(row.ref), json.dumps(fields)
+            )
         return sum(int(applied) for applied in pipe.execute())
 
     def read(self, ref: FeatureGroupRef, entity_id: str) -> dict[str, str] | None:

@@ -104,6 +104,10 @@ class RegistryClient:
             )
         return int(response.json()["id"])
 
+    def schema_by_id(self, schema_id: int) -> str | None:
+        response = self._call("GET", f"/schemas/ids/{schema_id}")
+        return str(response.json()["schema"]) if response.status_code == 200 else None
+
     def latest(self, subject: str) -> tuple[int, int, str] | None:
         """(id, version, schema) of the subject's latest version, None if never registered."""
         response = self._call("GET", f"/subjects/{subject}/versions/latest")

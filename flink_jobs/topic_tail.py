@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
-from confluent_kafka.serialization import MessageField, SerializationContext
+
+from flink_jobs.avro_decoder import ConfluentAvroDecoder
+from flink_jobs.registry import RegistryClient
 
 Record = tuple[str, dict[str, Any]]  # (key, decoded value)
 
@@ -36,8 +36,7 @@ def as_ms(value: Any) -> int:
 def newest_event_time(bootstrap: str, registry_url: str, topic: str, field: str) -> int | None:
     """The largest `field` among the last record of each partition (None for an empty topic)."""
     consumer = _consumer(bootstrap)
-    decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
-    ctx = SerializationContext(topic, MessageField.VALUE)
+    decoder = ConfluentAvroDecoder(RegistryClient(registry_url))
     try:
         partitions = consumer.list_topics(topic, timeout=5).topics[topic].partitions
         tails = []
@@ -54,7 +53,7 @@ def newest_event_time(bootstrap: str, registry_url: str, topic: str, field: str)
             if msg.error():
                 continue
             seen += 1
-            value = as_ms(decode(msg.value(), ctx)[field])
+            value = as_ms(decoder.decode(msg.value())[field])
             newest = value if newest is None else max(newest, value)
         return newest
     finally:
@@ -69,14 +68,13 @@ def tail_batches(
     consumer = _consumer(
         bootstrap, **{"auto.offset.reset": "earliest" if from_beginning else "latest"}
     )
-    decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
-    ctx = SerializationContext(topic, MessageField.VALUE)
+    decoder = ConfluentAvroDecoder(RegistryClient(registry_url))
     consumer.subscribe([topic])
     try:
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < idle_timeout_s:
             batch = [
-                ((msg.key() or b"").decode(), decode(msg.value(), ctx))
+                ((msg.key() or b"").decode(), decoder.decode(msg.value()))
                 for msg in consumer.consume(num_messages=1000, timeout=0.5)
                 if not msg.error()
             ]

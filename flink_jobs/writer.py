@@ -18,12 +18,11 @@ from typing import Any
 
 import redis
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
-from confluent_kafka.serialization import MessageField, SerializationContext
 
+from flink_jobs.avro_decoder import ConfluentAvroDecoder
 from flink_jobs.feature_groups import feature_group
 from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
+from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings, load_settings
 
 log = logging.getLogger("sportsfeat.writer")
@@ -67,7 +66,7 @@ class Writer:
                 "topic.metadata.refresh.interval.ms": 2000,  # see new feature topics quickly
             }
         )
-        self._decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+        self._decoder = ConfluentAvroDecoder(RegistryClient(registry_url))
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=5)
         self._store = OnlineStore(self._redis, ttl_ms)
         self._running = True
@@ -86,8 +85,7 @@ class Writer:
                     log.warning("consumer error: %s", error)
                 continue
             try:
-                ctx = SerializationContext(topic, MessageField.VALUE)
-                rows.append(to_row(topic, msg.key(), self._decode(msg.value(), ctx)))
+                rows.append(to_row(topic, msg.key(), self._decoder.decode(msg.value())))
             except Exception as exc:  # noqa: BLE001 - one bad record must not stop the writer
                 self.rejected += 1
                 log.error("rejected %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
