@@ -9,6 +9,7 @@ from typing import TextIO
 import click
 
 from flink_jobs.errors import UserError
+from flink_jobs.generate_cmd import generate
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import Settings, load_settings
 
@@ -355,6 +356,9 @@ def writer(settings: Settings) -> None:
     from flink_jobs.writer import run_writer
 
     run_writer(settings)
+
+
+cli.add_command(generate)
 
 
 def main(argv: list[str] | None = None) -> None:

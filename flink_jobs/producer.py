@@ -1,79 +1,141 @@
 """A registry-governed producer: it serializes with the schema the registry holds, never its own.
 
-``auto.register.schemas`` is off and ``use.latest.version`` on: a topic whose subject has
-no registered schema is refused with a message saying how to register it.
+`WireEncoder` fetches the subject's latest registered schema and id once, parses it once
+with fastavro and writes the Confluent wire format: magic byte 0, the 4-byte big-endian
+schema id, the Avro body. A topic whose subject has no registered schema is refused with a
+message saying how to register it; nothing here ever registers a schema.
+
+`KafkaOut` is a batched, lz4-compressed, idempotent (acks=all) producer that reports only
+failed deliveries; one can serve several topics.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from io import BytesIO
 from typing import Any
 
 from confluent_kafka import KafkaException, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
-from confluent_kafka.schema_registry.error import SchemaRegistryError
-from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+from fastavro import parse_schema, schemaless_writer
 
 from flink_jobs.errors import UserError
 from flink_jobs.registry import RegistryClient
 
 Event = Mapping[str, Any]
+MAGIC_BYTE = 0
 
 
-class GovernedProducer:
-    def __init__(self, bootstrap: str, registry_url: str, topic: str, key_field: str) -> None:
+class WireEncoder:
+    """Events of one topic to Confluent wire-format bytes with one registered schema."""
+
+    def __init__(self, topic: str, schema: str | Mapping[str, Any], schema_id: int) -> None:
+        self.topic = topic
+        self.schema_id = schema_id
+        self._schema = parse_schema(json.loads(schema) if isinstance(schema, str) else dict(schema))
+        self._header = bytes([MAGIC_BYTE]) + schema_id.to_bytes(4, "big")
+
+    @classmethod
+    def from_registry(cls, registry_url: str, topic: str) -> WireEncoder:
+        """The encoder for the latest schema registered under `<topic>-value`."""
         subject = f"{topic}-value"
-        if RegistryClient(registry_url).latest(subject) is None:
+        latest = RegistryClient(registry_url).latest(subject)
+        if latest is None:
             raise UserError(
                 f"the registry holds no schema for {subject}: producers never register their "
                 "own; run `sportsfeat schemas register` first"
             )
-        self.topic = topic
-        self._key_field = key_field
-        self._serialize = AvroSerializer(
-            SchemaRegistryClient({"url": registry_url}),
-            schema_str=None,
-            conf={"auto.register.schemas": False, "use.latest.version": True},
-        )
-        self._ctx = SerializationContext(topic, MessageField.VALUE)
+        schema_id, _version, schema = latest
+        return cls(topic, schema, schema_id)
+
+    def encode(self, event: Event) -> bytes:
+        """The event's bytes; UserError if it lacks a field or a value has the wrong type."""
+        out = BytesIO(self._header)
+        out.seek(5)
+        try:
+            schemaless_writer(out, self._schema, event)
+        except (ValueError, TypeError, OverflowError, AttributeError, KeyError) as exc:
+            raise UserError(
+                f"event does not fit the registered schema of {self.topic}: {exc}"
+            ) from exc
+        return out.getvalue()
+
+
+class KafkaOut:
+    """Batched, compressed, idempotent sends; only failed deliveries are reported back."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.failed: list[str] = []
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap,
                 "enable.idempotence": True,
                 "acks": "all",
-                "linger.ms": 20,
+                "linger.ms": 50,
+                "batch.num.messages": 10_000,
+                "batch.size": 1_000_000,
                 "compression.type": "lz4",
+                "queue.buffering.max.messages": 500_000,
+                "partitioner": "murmur2_random",  # the Java client's: same key, same partition
+                "delivery.report.only.error": True,
+                "on_delivery": self._delivered,
                 "log_level": 3,
             }
         )
-        self.failed: list[str] = []
+        self._produce = self._producer.produce
 
     def _delivered(self, err: object, _msg: object) -> None:
         if err is not None:
             self.failed.append(str(err))
 
-    def send(self, event: Event, partition: int | None = None) -> None:
-        try:
-            value = self._serialize(dict(event), self._ctx)
-        except (SerializationError, SchemaRegistryError, ValueError, TypeError) as exc:
-            raise UserError(
-                f"event does not fit the registered schema of {self.topic}: {exc}"
-            ) from exc
-        key = str(event[self._key_field]).encode()
+    def send(
+        self, topic: str, key: str | bytes, value: bytes, partition: int | None = None
+    ) -> None:
+        """Queue one message (partition None: by key); waits while the local queue is full."""
         while True:
             try:
-                self._producer.produce(
-                    self.topic,
-                    value,
-                    key,
-                    partition=-1 if partition is None else partition,  # -1: by key hash
-                    on_delivery=self._delivered,
-                )
-                break
+                if partition is None:
+                    self._produce(topic, value, key)
+                else:
+                    self._produce(topic, value, key, partition)
+                return
             except BufferError:
-                self._producer.poll(0.1)  # local queue full: let deliveries drain
-        self._producer.poll(0)
+                self._producer.poll(0.05)  # local queue full: let deliveries drain
+
+    def flush(self, timeout_s: float = 30) -> None:
+        """Wait until every queued message is acknowledged; UserError if not, or if any failed."""
+        if self._producer.flush(timeout_s) != 0:
+            raise UserError(f"not every event was acknowledged within {timeout_s} s")
+        if self.failed:
+            raise UserError(f"{len(self.failed)} events failed: {self.failed[0]}")
+
+    def partitions(self, topic: str) -> int:
+        try:
+            meta = self._producer.list_topics(topic, timeout=5).topics[topic]
+        except KafkaException as exc:
+            raise UserError(f"cannot read metadata of {topic}: {exc}") from exc
+        return len(meta.partitions)
+
+
+class GovernedProducer:
+    """Events of one topic, keyed by one of their fields, encoded with the registered schema."""
+
+    def __init__(
+        self, bootstrap: str, registry_url: str, topic: str, key_field: str,
+        out: KafkaOut | None = None,
+    ) -> None:  # fmt: skip
+        self.topic = topic
+        self.encoder = WireEncoder.from_registry(registry_url, topic)
+        self._key_field = key_field
+        self._out = KafkaOut(bootstrap) if out is None else out
+
+    def send(self, event: Event, partition: int | None = None) -> None:
+        value = self.encoder.encode(event)
+        self._out.send(self.topic, str(event[self._key_field]), value, partition)
+
+    def send_encoded(self, key: str | bytes, value: bytes, partition: int | None = None) -> None:
+        """Send bytes as they are, e.g. a deliberately malformed record."""
+        self._out.send(self.topic, key, value, partition)
 
     def send_all(self, events: Iterable[Event]) -> int:
         count = 0
@@ -84,14 +146,10 @@ class GovernedProducer:
         return count
 
     def partitions(self) -> int:
-        try:
-            meta = self._producer.list_topics(self.topic, timeout=5).topics[self.topic]
-        except KafkaException as exc:
-            raise UserError(f"cannot read metadata of {self.topic}: {exc}") from exc
-        return len(meta.partitions)
+        return self._out.partitions(self.topic)
 
     def flush(self, timeout_s: float = 30) -> None:
-        if self._producer.flush(timeout_s) != 0:
-            raise UserError(f"{self.topic}: not every event was acknowledged within {timeout_s} s")
-        if self.failed:
-            raise UserError(f"{self.topic}: {len(self.failed)} events failed: {self.failed[0]}")
+        try:
+            self._out.flush(timeout_s)
+        except UserError as exc:
+            raise UserError(f"{self.topic}: {exc}") from None
