@@ -1,8 +1,9 @@
 """A registry-governed producer: it serializes with the schema the registry holds, never its own.
 
-`WireEncoder` fetches the subject's latest registered schema and id once, parses it once
-with fastavro and writes the Confluent wire format: magic byte 0, the 4-byte big-endian
-schema id, the Avro body. A topic whose subject has no registered schema is refused with a
+`WireEncoder` fetches the subject's latest registered schema and id once, compiles an
+encoder for it once (`flink_jobs.avro_encoder`; fastavro for a schema that encoder does not
+support) and writes the Confluent wire format: magic byte 0, the 4-byte big-endian schema
+id, the Avro body. A topic whose subject has no registered schema is refused with a
 message saying how to register it; nothing here ever registers a schema.
 
 `KafkaOut` is a batched, lz4-compressed, idempotent (acks=all) producer that reports only
@@ -19,6 +20,7 @@ from typing import Any
 from confluent_kafka import KafkaException, Producer
 from fastavro import parse_schema, schemaless_writer
 
+from flink_jobs.avro_encoder import compile_encoder
 from flink_jobs.errors import UserError
 from flink_jobs.registry import RegistryClient
 
@@ -32,8 +34,18 @@ class WireEncoder:
     def __init__(self, topic: str, schema: str | Mapping[str, Any], schema_id: int) -> None:
         self.topic = topic
         self.schema_id = schema_id
-        self._schema = parse_schema(json.loads(schema) if isinstance(schema, str) else dict(schema))
+        parsed = json.loads(schema) if isinstance(schema, str) else dict(schema)
+        self._schema = parse_schema(parsed)  # refuses an invalid schema
         self._header = bytes([MAGIC_BYTE]) + schema_id.to_bytes(4, "big")
+        try:
+            self._body = compile_encoder(parsed)
+        except ValueError:  # a construct the compiled encoder does not support
+            self._body = self._fastavro_body
+
+    def _fastavro_body(self, event: Event) -> bytes:
+        out = BytesIO()
+        schemaless_writer(out, self._schema, event)
+        return out.getvalue()
 
     @classmethod
     def from_registry(cls, registry_url: str, topic: str) -> WireEncoder:
@@ -50,15 +62,12 @@ class WireEncoder:
 
     def encode(self, event: Event) -> bytes:
         """The event's bytes; UserError if it lacks a field or a value has the wrong type."""
-        out = BytesIO(self._header)
-        out.seek(5)
         try:
-            schemaless_writer(out, self._schema, event)
+            return self._header + self._body(event)
         except (ValueError, TypeError, OverflowError, AttributeError, KeyError) as exc:
             raise UserError(
                 f"event does not fit the registered schema of {self.topic}: {exc}"
             ) from exc
-        return out.getvalue()
 
 
 class KafkaOut:
