@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from flink_jobs.settings import Settings, load_settings
 def serve(settings: Settings) -> None:
     """Serve until interrupted; a configuration the API refuses raises UserError."""
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.api_port, log_level="warning")
+    gc.freeze()  # startup's ~70k objects: full collections skip them, not pause ~30 ms
+    uvicorn.run(
+        app, host=settings.host, port=settings.api_port, log_level="warning", access_log=False
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,9 @@
 
 Every request costs one pipelined Redis round trip on a pooled connection. A value older
 than its group's TTL (by event time) is returned marked ``expired``, never as ``fresh``.
+
+The feature routes answer with JSON built straight from the stored hashes (orjson, no
+pydantic on the way out); their models below document the same JSON in the OpenAPI.
 """
 
 from __future__ import annotations
@@ -9,14 +12,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import filterfalse
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+import orjson
 import redis
-import redis.asyncio
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import Response
 from prometheus_client import (
@@ -27,13 +32,12 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel, Field
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flink_jobs.feature_groups import FEATURE_GROUPS, FeatureGroup, FeatureValue, feature_group
+from flink_jobs.feature_groups import FEATURE_GROUPS, FeatureGroup, FeatureValue
 from flink_jobs.online_store import EVENT_TIME, WINDOW_START, WRITTEN_AT
 from flink_jobs.serving.auth import api_keys, require_key
+from flink_jobs.serving.store import RedisStore, Store
 from flink_jobs.settings import Settings
 
 MAX_BATCH = 500
@@ -74,18 +78,6 @@ class Health(BaseModel):
     status: str
 
 
-class StorePipeline(Protocol):
-    def hgetall(self, name: str) -> Any: ...
-    async def execute(self) -> list[Any]: ...
-
-
-class Store(Protocol):
-    """The part of ``redis.asyncio.Redis`` (decoding responses) the API uses."""
-
-    def pipeline(self, transaction: bool = ...) -> StorePipeline: ...
-    def ping(self) -> Awaitable[Any]: ...
-
-
 class Metrics:
     """The Prometheus metrics of one app, in its own registry."""
 
@@ -115,6 +107,7 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,49 +126,82 @@ class MetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             route = getattr(scope.get("route"), "path_format", "unmatched")
-            self.metrics.requests.labels(route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            series = self._series.get((route, status))
+            if series is None:
+                series = (
+                    self.metrics.requests.labels(route, str(status)),
+                    self.metrics.latency.labels(route),
+                )
+                self._series[route, status] = series
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
 
 
-def _time(stored: dict[str, str], field: str) -> datetime:
-    return datetime.fromtimestamp(int(stored[field]) / 1000, UTC)  # exact to the millisecond
+@lru_cache(maxsize=1 << 14)  # values of one window share their event time and window start
+def _iso(stored_ms: str) -> str:
+    """A stored epoch-millisecond time as the API writes it: ISO 8601 in UTC, exact to the ms."""
+    return datetime.fromtimestamp(int(stored_ms) / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-def entity_features(
-    group: FeatureGroup, entity_id: str, stored: dict[str, str], now_ms: int
-) -> EntityFeatures:
-    """What the API answers for one entity, given its stored hash (empty = missing)."""
-    if not stored:
-        return EntityFeatures(
-            group=group.name, version=group.version, entity_id=entity_id, status="missing",
+class ServedGroup:
+    """A feature group's answers, built as JSON-ready dicts straight from its stored fields."""
+
+    def __init__(self, group: FeatureGroup, expired: Counter) -> None:
+        self.name = group.name
+        self.version = group.version
+        self.key_prefix = group.ref.key("")
+        self.fields = (*group.features, EVENT_TIME, WINDOW_START, WRITTEN_AT)
+        self._features = tuple((name, group.types[name]) for name in group.features)
+        self._ttl_ms = group.ttl.total_seconds() * 1000
+        self._expired = expired.labels(group.name, str(group.version))
+        self._missing = EntityFeatures(
+            group=group.name, version=group.version, entity_id="", status="missing",
             features=None, event_time=None, window_start=None, written_at=None, age_ms=None,
-        )  # fmt: skip
-    age_ms = now_ms - int(stored[EVENT_TIME])
-    expired = age_ms > group.ttl.total_seconds() * 1000
-    return EntityFeatures(
-        group=group.name,
-        version=group.version,
-        entity_id=entity_id,
-        status="expired" if expired else "fresh",
-        features=group.decode(stored),
-        event_time=_time(stored, EVENT_TIME),
-        window_start=_time(stored, WINDOW_START),
-        written_at=_time(stored, WRITTEN_AT),
-        age_ms=age_ms,
-    )
+        ).model_dump()  # fmt: skip
+
+    def entity(self, entity_id: str, stored: Sequence[str | None], now_ms: int) -> dict[str, Any]:
+        """What the API answers for one entity, given its stored `fields` (None: not stored)."""
+        *features, event_time, window_start, written_at = stored
+        if event_time is None:
+            return {**self._missing, "entity_id": entity_id}
+        if window_start is None or written_at is None:
+            raise ValueError(f"{self.key_prefix}{entity_id} lacks {WINDOW_START} or {WRITTEN_AT}")
+        age_ms = now_ms - int(event_time)
+        return {
+            "group": self.name,
+            "version": self.version,
+            "entity_id": entity_id,
+            "status": "expired" if age_ms > self._ttl_ms else "fresh",
+            "features": {
+                name: None if value is None else kind(value)
+                for (name, kind), value in zip(self._features, features, strict=True)
+            },
+            "event_time": _iso(event_time),
+            "window_start": _iso(window_start),
+            "written_at": _iso(written_at),
+            "age_ms": age_ms,
+        }
+
+    def entities(
+        self, entity_ids: Sequence[str], stored: Sequence[Sequence[str | None]], now_ms: int
+    ) -> list[dict[str, Any]]:
+        """The answers in request order; expired ones are counted."""
+        pairs = zip(entity_ids, stored, strict=True)
+        results = [self.entity(entity_id, values, now_ms) for entity_id, values in pairs]
+        expired = sum(result["status"] == "expired" for result in results)
+        if expired:
+            self._expired.inc(expired)
+        return results
 
 
-def _group(name: str, version: int) -> FeatureGroup:
-    group = feature_group(name, version)
-    if group is None:
-        known = ", ".join(f"{g.name} v{g.version}" for g in FEATURE_GROUPS)
-        raise HTTPException(404, f"unknown feature group {name} v{version}; known: {known}")
-    return group
+def _json(content: object) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
 
 
-def _check_entity_id(entity_id: str) -> None:
-    if not ENTITY_ID.fullmatch(entity_id):
-        raise HTTPException(400, f"malformed entity id {entity_id!r}: use {ENTITY_RULE}")
+def _check_entity_ids(entity_ids: Sequence[str]) -> None:
+    malformed = next(filterfalse(ENTITY_ID.fullmatch, entity_ids), None)
+    if malformed is not None:
+        raise HTTPException(400, f"malformed entity id {malformed!r}: use {ENTITY_RULE}")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -183,80 +209,73 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: Settings, redis_client: Store | None = None) -> FastAPI:
-    """The API over `redis_client`, or over a pooled client of the stack's Redis."""
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The API over `store`, or over a pooled client of the stack's Redis."""
     keys = api_keys(settings)
     owned = None
-    if redis_client is None:
-        owned = redis.asyncio.Redis.from_url(
-            settings.redis_url,
-            decode_responses=True,
-            socket_timeout=1,
-            socket_connect_timeout=1,
-            retry=Retry(NoBackoff(), 1),  # once, on a fresh connection: survives a Redis restart
-            retry_on_error=[redis.ConnectionError],
-        )
-        store: Store = owned
-    else:
-        store = redis_client
+    if store is None:
+        store = owned = RedisStore(settings.host, settings.redis_port)
     metrics = Metrics()
+    served = {(g.name, g.version): ServedGroup(g, metrics.expired) for g in FEATURE_GROUPS}
+    known = ", ".join(f"{name} v{version}" for name, version in served)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         if owned is not None:
-            await owned.connection_pool.disconnect()
+            owned.close()
 
     app = FastAPI(title="sportsfeat feature serving", version="1", lifespan=lifespan)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     authorized = [Depends(require_key(keys))]
 
-    async def fetch(group: FeatureGroup, entity_ids: Sequence[str]) -> list[EntityFeatures]:
-        pipe = store.pipeline(transaction=False)
-        for entity_id in entity_ids:
-            pipe.hgetall(group.ref.key(entity_id))
+    def group_of(name: str, version: int) -> ServedGroup:
+        group = served.get((name, version))
+        if group is None:
+            raise HTTPException(404, f"unknown feature group {name} v{version}; known: {known}")
+        return group
+
+    async def fetch(group: ServedGroup, entity_ids: Sequence[str]) -> list[dict[str, Any]]:
+        redis_keys = [group.key_prefix + entity_id for entity_id in entity_ids]
         try:
-            stored = await pipe.execute()
+            stored = await store.hmget(redis_keys, group.fields)
         except redis.RedisError as exc:
             raise HTTPException(
                 503, f"online store Redis at {settings.redis_url} does not answer: {exc}"
             ) from exc
-        now_ms = time.time_ns() // 1_000_000
-        pairs = zip(entity_ids, stored, strict=True)
-        results = [entity_features(group, entity_id, value, now_ms) for entity_id, value in pairs]
-        expired = sum(r.status == "expired" for r in results)
-        if expired:
-            metrics.expired.labels(group.name, str(group.version)).inc(expired)
-        return results
+        return group.entities(entity_ids, stored, time.time_ns() // 1_000_000)
 
     @app.get(
         "/features/{group}/v{version}/{entity_id:path}",  # so that "" and "a/b" get a 400
         dependencies=authorized,
         responses=ERRORS,
+        response_model=EntityFeatures,
         operation_id="get_features",
     )
-    async def get_features(group: str, version: int, entity_id: str) -> EntityFeatures:
+    async def get_features(group: str, version: int, entity_id: str) -> Response:
         """The entity's latest value of the feature group."""
-        served = _group(group, version)
-        _check_entity_id(entity_id)
-        return (await fetch(served, [entity_id]))[0]
+        served_group = group_of(group, version)
+        _check_entity_ids((entity_id,))
+        return _json((await fetch(served_group, (entity_id,)))[0])
 
     @app.post(
         "/features/{group}/v{version}/batch",
         dependencies=authorized,
         responses=ERRORS,
+        response_model=BatchResponse,
         operation_id="get_features_batch",
     )
-    async def get_batch(group: str, version: int, request: BatchRequest) -> BatchResponse:
+    async def get_batch(group: str, version: int, request: BatchRequest) -> Response:
         """Many entities' values in one Redis round trip, in request order."""
-        served = _group(group, version)
+        served_group = group_of(group, version)
         ids = request.entity_ids
         if not 1 <= len(ids) <= MAX_BATCH:
             raise HTTPException(400, f"{len(ids)} entity ids: send 1 to {MAX_BATCH} per batch")
-        for entity_id in ids:
-            _check_entity_id(entity_id)
-        results = await fetch(served, ids)
-        return BatchResponse(group=served.name, version=served.version, results=results)
+        _check_entity_ids(ids)
+        results = await fetch(served_group, ids)
+        return _json(
+            {"group": served_group.name, "version": served_group.version, "results": results}
+        )
 
     @app.get("/healthz")
     async def healthz() -> Health:

@@ -1,25 +1,36 @@
-"""The feature-serving API and its client, over an in-memory stand-in for Redis."""
+"""The feature-serving API and its client, over in-memory stand-ins for Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+import hiredis
 import httpx
+import orjson
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from flink_jobs.errors import UserError
-from flink_jobs.feature_groups import feature_group
+from flink_jobs.feature_groups import FeatureGroup, feature_group
 from flink_jobs.online_store import EVENT_TIME, WINDOW_END, WINDOW_START, WRITTEN_AT
-from flink_jobs.serving.app import create_app, write_openapi
+from flink_jobs.serving.app import (
+    BatchResponse,
+    EntityFeatures,
+    Metrics,
+    ServedGroup,
+    create_app,
+    write_openapi,
+)
 from flink_jobs.serving.client import FeatureApiError, FeatureClient
+from flink_jobs.serving.store import RedisStore
 from flink_jobs.settings import PROJECT_ROOT, Settings
 
 KEY = "test-key"
@@ -27,41 +38,27 @@ URL = "/features/user_activity/v1"
 DAY_MS = 24 * 3600 * 1000
 
 
-class FakePipeline:
-    def __init__(self, store: FakeRedis) -> None:
-        self._store = store
-        self._keys: list[str] = []
-
-    def hgetall(self, name: str) -> FakePipeline:
-        self._keys.append(name)
-        return self
-
-    async def execute(self) -> list[Any]:
-        self._store.round_trips += 1
-        if self._store.down:
-            raise redis.ConnectionError("Error 111 connecting: Connection refused.")
-        return [dict(self._store.hashes.get(key, {})) for key in self._keys]
-
-
 class FakeRedis:
-    """Hashes by key, as `redis.asyncio.Redis(decode_responses=True)` returns them."""
+    """The online store in memory: hashes by key, read as the API's `Store`."""
 
     def __init__(self) -> None:
-        self.hashes: dict[str, dict[str, str]] = {}
+        self.stored: dict[str, dict[str, str]] = {}
         self.round_trips = 0
         self.down = False
 
-    def pipeline(self, transaction: bool = True) -> FakePipeline:
-        return FakePipeline(self)
-
-    async def ping(self) -> bool:
+    async def hmget(self, keys: Sequence[str], fields: Sequence[str]) -> list[list[str | None]]:
+        self.round_trips += 1
         if self.down:
             raise redis.ConnectionError("Error 111 connecting: Connection refused.")
-        return True
+        return [[self.stored.get(key, {}).get(field) for field in fields] for key in keys]
+
+    async def ping(self) -> None:
+        if self.down:
+            raise redis.ConnectionError("Error 111 connecting: Connection refused.")
 
     def put(self, entity_id: str, event_time_ms: int, count: int, watch_ms: int) -> None:
         """Store a value the way the online-store writer does."""
-        self.hashes[f"feat:user_activity:v1:{entity_id}"] = {
+        self.stored[f"feat:user_activity:v1:{entity_id}"] = {
             "user_id": entity_id,
             "user_interactions_count_1m": str(count),
             "user_watch_ms_sum_1m": str(watch_ms),
@@ -162,6 +159,69 @@ def test_a_batch_answers_in_request_order_in_one_round_trip(
     results = [(r["entity_id"], r["status"]) for r in body["results"]]
     assert results == [("u2", "expired"), ("nobody", "missing"), ("u1", "fresh"), ("u2", "expired")]
     assert fake.round_trips == 1
+
+
+def as_model(
+    group: FeatureGroup, entity_id: str, stored: dict[str, str], now: int
+) -> EntityFeatures:
+    """The answer for a stored hash as the pydantic models give it: the lean JSON's reference."""
+    if not stored:
+        return EntityFeatures(
+            group=group.name, version=group.version, entity_id=entity_id, status="missing",
+            features=None, event_time=None, window_start=None, written_at=None, age_ms=None,
+        )  # fmt: skip
+    age_ms = now - int(stored[EVENT_TIME])
+
+    def at(field: str) -> datetime:
+        return datetime.fromtimestamp(int(stored[field]) / 1000, UTC)
+
+    return EntityFeatures(
+        group=group.name,
+        version=group.version,
+        entity_id=entity_id,
+        status="expired" if age_ms > group.ttl.total_seconds() * 1000 else "fresh",
+        features=group.decode(stored),
+        event_time=at(EVENT_TIME),
+        window_start=at(WINDOW_START),
+        written_at=at(WRITTEN_AT),
+        age_ms=age_ms,
+    )
+
+
+def test_the_lean_json_is_what_the_models_serialize(
+    api: TestClient, fake: FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = now_ms()
+    monkeypatch.setattr(time, "time_ns", lambda: now * 1_000_000)
+    fake.put("fresh", now - 30_123, count=3, watch_ms=1500)
+    fake.put("whole", now // 60_000 * 60_000, count=0, watch_ms=2**40)  # times without ms
+    fake.put("expired", now - DAY_MS - 1, count=7, watch_ms=7000)
+    fake.put("at_ttl", now - DAY_MS, count=1, watch_ms=1)  # as old as the TTL: still fresh
+    group = feature_group("user_activity", 1)
+    assert group is not None
+    ids = ["fresh", "whole", "expired", "at_ttl", "missing", "fresh"]
+    models = {i: as_model(group, i, fake.stored.get(group.ref.key(i), {}), now) for i in ids}
+    for entity_id, model in models.items():
+        assert api.get(f"{URL}/{entity_id}").content == model.model_dump_json().encode()
+    batch = BatchResponse(group=group.name, version=1, results=[models[i] for i in ids])
+    response = api.post(f"{URL}/batch", json={"entity_ids": ids})
+    assert response.content == batch.model_dump_json().encode()
+
+
+@pytest.mark.parametrize("real", ["0.1", "2.0", "-0.0", "1e-7", "1e+20", "nan", "inf"])
+def test_the_lean_json_of_every_feature_type_is_what_the_models_serialize(real: str) -> None:
+    group = FeatureGroup(
+        name="mixed", version=2, entity="id", ttl=timedelta(minutes=5), doc="",
+        features=("n", "x", "s", "absent"), types={"n": int, "x": float, "s": str, "absent": int},
+    )  # fmt: skip
+    served = ServedGroup(group, Metrics().expired)
+    now = now_ms()
+    stored = {
+        "n": "-12", "x": real, "s": 'é "q"\n\x01',
+        EVENT_TIME: str(now - 1), WINDOW_START: str(now - 60_001), WRITTEN_AT: str(now),
+    }  # fmt: skip
+    lean = served.entity("e1", [stored.get(field) for field in served.fields], now)
+    assert orjson.dumps(lean) == as_model(group, "e1", stored, now).model_dump_json().encode()
 
 
 @pytest.mark.parametrize(
@@ -336,3 +396,77 @@ def test_the_client_says_when_nothing_answers() -> None:
         pytest.raises(FeatureApiError, match="feature API at http://api: Connection refused"),
     ):
         client.get("user_activity", 1, "u1")
+
+
+class RespServer:
+    """A stand-in for Redis on a local port, speaking RESP: PING, and HMGET of `hashes`."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[bytes, dict[bytes, bytes]] = {}
+        self.connections: list[asyncio.StreamWriter] = []
+        self.silent = False
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections.append(writer)
+        parser = hiredis.Reader()
+        while data := await reader.read(1 << 16):
+            parser.feed(data)
+            while (command := parser.gets()) is not False:
+                if not self.silent:
+                    writer.write(self.reply(*command))
+
+    def reply(self, name: bytes, *args: bytes) -> bytes:
+        if name == b"PING":
+            return b"+PONG\r\n"
+        key, *fields = args
+        if key == b"not-a-hash":
+            return b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        values = [self.hashes.get(key, {}).get(field) for field in fields]
+        return b"*%d\r\n" % len(values) + b"".join(
+            b"$-1\r\n" if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in values
+        )
+
+
+@asynccontextmanager
+async def resp_server() -> AsyncIterator[tuple[RespServer, RedisStore]]:
+    fake = RespServer()
+    server = await asyncio.start_server(fake.serve, "127.0.0.1", 0)
+    store = RedisStore("127.0.0.1", server.sockets[0].getsockname()[1], timeout=0.2)
+    async with server:
+        yield fake, store
+    store.close()
+
+
+def test_the_redis_store_reads_fields_in_order_on_one_connection() -> None:
+    async def check() -> None:
+        async with resp_server() as (fake, store):
+            fake.hashes[b"k1"] = {b"a": b"1", b"b": "é".encode()}
+            assert await store.hmget(["k1", "none", "k1"], ["b", "a", "c"]) == [
+                ["é", "1", None],
+                [None, None, None],
+                ["é", "1", None],
+            ]
+            await store.ping()
+            assert len(fake.connections) == 1
+
+    asyncio.run(check())
+
+
+def test_the_redis_store_survives_a_restart_error_replies_and_timeouts() -> None:
+    async def check() -> None:
+        async with resp_server() as (fake, store):
+            await store.ping()
+            fake.connections[0].close()  # as a restart does
+            await store.ping()  # retried once, on a new connection
+            assert len(fake.connections) == 2
+            with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+                await store.hmget(["k1", "not-a-hash", "k2"], ["a"])
+            await store.ping()  # every reply was read: the connection is still in order
+            fake.silent = True
+            with pytest.raises(redis.TimeoutError, match=r"no answer within 0\.2 s"):
+                await store.ping()
+            fake.silent = False
+            await store.ping()  # on a new connection: the timed-out one is closed
+            assert len(fake.connections) == 3
+
+    asyncio.run(check())
