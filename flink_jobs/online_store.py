@@ -28,7 +28,6 @@ EVENT_TIME = "_event_time_ms"
 WINDOW_START = "_window_start_ms"
 WINDOW_END = "_window_end_ms"
 WRITTEN_AT = "_written_at_ms"
-METADATA = (EVENT_TIME, WINDOW_START, WINDOW_END, WRITTEN_AT)
 FEATURE_TOPIC = re.compile(r"^features\.(?P<group>[a-z0-9_]+)\.v(?P<version>[0-9]+)$")
 
 # KEYS[1] the hash; ARGV[1] event time (ms), ARGV[2] TTL (ms, 0 = none), ARGV[3] the fields
