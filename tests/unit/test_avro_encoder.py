@@ -20,6 +20,7 @@ from flink_jobs.errors import UserError
 from flink_jobs.generator import INTERACTIONS, SIGNALS, TOPICS, Fault, GeneratorConfig, events
 from flink_jobs.producer import WireEncoder
 from flink_jobs.registry import schema_for_topic
+from tests.avro_helpers import without_logical_types
 
 FEATURES = "features.user_activity.v1"
 FLOAT_MAX = 3.4028234663852886e38
@@ -91,15 +92,6 @@ def fastavro_body(schema: Mapping[str, Any], record: Any) -> bytes:
     out = io.BytesIO()
     schemaless_writer(out, parse_schema(dict(schema)), record)
     return out.getvalue()
-
-
-def without_logical_types(schema: Any) -> Any:
-    """The schema reading timestamps back as the plain longs they were written from."""
-    if isinstance(schema, dict):
-        return {k: without_logical_types(v) for k, v in schema.items() if k != "logicalType"}
-    if isinstance(schema, list):
-        return [without_logical_types(item) for item in schema]
-    return schema
 
 
 def decoded(schema: Mapping[str, Any], body: bytes) -> Any:

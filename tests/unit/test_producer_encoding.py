@@ -24,6 +24,7 @@ from flink_jobs.generator import (
 from flink_jobs.generator.sink import Tally, to_kafka
 from flink_jobs.producer import GovernedProducer, KafkaOut, WireEncoder
 from flink_jobs.registry import RegistryClient, schema_for_topic
+from tests.avro_helpers import without_logical_types
 
 IDS = {topic: 40 + n for n, topic in enumerate(TOPICS)}
 NOWHERE = "127.0.0.1:1"  # no broker
@@ -43,15 +44,6 @@ class Recorder(KafkaOut):
 
 def encoder(topic: str) -> WireEncoder:
     return WireEncoder(topic, schema_for_topic(topic).schema(), IDS[topic])
-
-
-def without_logical_types(schema: Any) -> Any:
-    """The schema reading timestamps as the plain longs the generator writes."""
-    if isinstance(schema, dict):
-        return {k: without_logical_types(v) for k, v in schema.items() if k != "logicalType"}
-    if isinstance(schema, list):
-        return [without_logical_types(item) for item in schema]
-    return schema
 
 
 def decode(topic: str, value: bytes) -> tuple[int, int, dict[str, Any]]:
