@@ -58,9 +58,8 @@ def eventually(probe: Callable[[], T | None], timeout_s: float, what: str) -> T:
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
-@pytest.fixture
-def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
-    """The feature job on the cluster, on fresh single-partition topics (one watermark)."""
+def job_topics(stack: Settings, unique: str) -> JobConfig:
+    """A job config on fresh single-partition topics (one watermark), subject registered."""
     config = JobConfig(
         bootstrap=stack.kafka_bootstrap,
         registry_url=stack.registry_url,
@@ -76,6 +75,13 @@ def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
     registry.set_compatibility(subject, "FULL_TRANSITIVE")
     registry.register(subject, schema_for_topic("fan.interactions").canonical())
     ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
+    return config
+
+
+@pytest.fixture
+def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
+    """The feature job running on the cluster, on topics of its own."""
+    config = job_topics(stack, unique)
     submission = submit(stack, config)
     assert submission.new
     job_id = submission.job_id

@@ -8,29 +8,15 @@ import subprocess
 import sys
 import time
 
-from flink_jobs.job_config import JobConfig
 from flink_jobs.producer import GovernedProducer
-from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.settings import PROJECT_ROOT, Settings
 from flink_jobs.topic_tail import as_ms, tail_batches
-from flink_jobs.topics import ensure_topics
+from tests.integration.conftest import job_topics
 from tests.integration.events import MINUTE, event
 
 
 def test_local_mini_cluster_computes_the_same_features(stack: Settings, unique: str) -> None:
-    config = JobConfig(
-        bootstrap=stack.kafka_bootstrap,
-        registry_url=stack.registry_url,
-        source_topic=f"it.{unique}.local",
-        feature_topic=f"features.it_local_{unique}.v1",
-        consumer_group=f"it-local-{unique}",
-        job_name=f"it-local-{unique}",
-        checkpoint_interval_s=2,
-    )
-    RegistryClient(stack.registry_url).register(
-        f"{config.source_topic}-value", schema_for_topic("fan.interactions").canonical()
-    )
-    ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
+    config = job_topics(stack, unique)
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE
     GovernedProducer(
         config.bootstrap, config.registry_url, config.source_topic, "user_id"
