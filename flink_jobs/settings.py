@@ -15,6 +15,7 @@ from flink_jobs.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SPORTSFEAT_"
+LOG_FORMATS = ("auto", "json", "text")
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,10 @@ class Settings:
     flink_rpc_port: int = 6123
     flink_task_slots: int = 4
     api_port: int = 8000
+    writer_metrics_port: int = 9260  # the writer's /metrics (Flink's reporters use 9249-9259)
     api_keys: str = ""  # comma-separated keys of the feature-serving API; empty = auth off
     environment: str = "dev"  # dev or prod: prod refuses to serve without API keys
+    log_format: str = "auto"  # json, text, or auto: text on a terminal, JSON lines otherwise
 
     def __post_init__(self) -> None:
         ports = {f.name: getattr(self, f.name) for f in fields(self) if f.name.endswith("_port")}
@@ -44,6 +47,9 @@ class Settings:
             if port in taken:
                 raise UserError(f"{name} and {taken[port]} are both {port}: give each its own port")
             taken[port] = name
+        if self.log_format not in LOG_FORMATS:
+            choices = ", ".join(LOG_FORMATS)
+            raise UserError(f"log format {self.log_format!r} is unknown: use one of {choices}")
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -36,3 +36,9 @@ def test_out_of_range_and_clashing_ports_are_refused() -> None:
 def test_overrides_ignore_unset_options() -> None:
     settings = Settings().with_overrides(kafka_port=None, redis_port=16379)
     assert (settings.kafka_port, settings.redis_port) == (9092, 16379)
+
+
+def test_log_format_comes_from_the_environment_and_is_checked() -> None:
+    assert load_settings({"SPORTSFEAT_LOG_FORMAT": "json"}).log_format == "json"
+    with pytest.raises(UserError, match="log format 'xml' is unknown: use one of auto, json"):
+        load_settings({"SPORTSFEAT_LOG_FORMAT": "xml"})
