@@ -11,7 +11,8 @@ import click
 from flink_jobs.errors import UserError
 from flink_jobs.generate_cmd import generate
 from flink_jobs.job_config import JobConfig
-from flink_jobs.settings import Settings, load_settings
+from flink_jobs.logs import configure_process
+from flink_jobs.settings import LOG_FORMATS, Settings, load_settings
 
 PORT = click.IntRange(1024, 65535)
 
@@ -26,6 +27,11 @@ def say(line: str) -> None:
 @click.option("--registry-port", type=PORT, help="Schema registry port [8080]")
 @click.option("--redis-port", type=PORT, help="Redis port [6379]")
 @click.option("--flink-rest-port", type=PORT, help="Flink REST and web UI port [8081]")
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    help="Logs as JSON lines or text; auto: text on a terminal [auto]",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -34,6 +40,7 @@ def cli(
     registry_port: int | None,
     redis_port: int | None,
     flink_rest_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Real-time live-sports features: Kafka -> PyFlink -> Kafka + Redis, on a local stack.
 
@@ -46,7 +53,9 @@ def cli(
         registry_port=registry_port,
         redis_port=redis_port,
         flink_rest_port=flink_rest_port,
+        log_format=log_format,
     )
+    configure_process(ctx.obj)
 
 
 pass_settings = click.make_pass_decorator(Settings)

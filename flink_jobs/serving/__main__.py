@@ -10,17 +10,20 @@ from pathlib import Path
 import uvicorn
 
 from flink_jobs.errors import UserError
+from flink_jobs.logs import configure_process
 from flink_jobs.serving.app import create_app, write_openapi
 from flink_jobs.settings import Settings, load_settings
 
 
 def serve(settings: Settings) -> None:
     """Serve until interrupted; a configuration the API refuses raises UserError."""
+    configure_process(settings)
     app = create_app(settings)
     gc.freeze()  # startup's ~70k objects: full collections skip them, not pause ~30 ms
-    uvicorn.run(
-        app, host=settings.host, port=settings.api_port, log_level="warning", access_log=False
-    )
+    uvicorn.run(  # log_config=None: uvicorn's loggers go through ours (flink_jobs.logs)
+        app, host=settings.host, port=settings.api_port, log_level="warning", access_log=False,
+        log_config=None,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

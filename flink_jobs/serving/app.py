@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flink_jobs.feature_groups import FEATURE_GROUPS, FeatureGroup, FeatureValue
+from flink_jobs.metrics import API_EXPIRED_READS, API_LATENCY, API_REQUESTS
 from flink_jobs.online_store import EVENT_TIME, WINDOW_START, WRITTEN_AT
 from flink_jobs.serving.auth import api_keys, require_key
 from flink_jobs.serving.store import RedisStore, Store
@@ -43,7 +44,6 @@ from flink_jobs.settings import Settings
 MAX_BATCH = 500
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ENTITY_RULE = "1 to 128 characters from A-Z a-z 0-9 _ . : -"
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
 
 
 class Problem(BaseModel):
@@ -83,22 +83,9 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "sportsfeat_api_requests", "Requests", ["route", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "sportsfeat_api_request_seconds",
-            "Request latency",
-            ["route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.expired = Counter(
-            "sportsfeat_api_expired_reads",
-            "Values served marked expired",
-            ["group", "version"],
-            registry=self.registry,
-        )
+        self.requests = API_REQUESTS.counter(self.registry)
+        self.latency = API_LATENCY.histogram(self.registry)
+        self.expired = API_EXPIRED_READS.counter(self.registry)
 
 
 class MetricsMiddleware:
