@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
 
 class Kind(Enum):
@@ -56,6 +56,7 @@ class Metric:
         return Histogram(self.name, self.help, self.labels, buckets=self.buckets, registry=registry)
 
 
+disable_created_metrics()  # no `<name>_created` series beside each counter and histogram
 C, G, H = Kind.COUNTER, Kind.GAUGE, Kind.HISTOGRAM
 GROUP = ("group", "version")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)

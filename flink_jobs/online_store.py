@@ -92,15 +92,20 @@ class OnlineStore:
 
         Safe to repeat: a retried batch is a no-op for the rows that were already applied.
         """
+        return sum(self.apply(rows, now_ms))
+
+    def apply(self, rows: Sequence[FeatureRow], now_ms: int) -> list[bool]:
+        """Like `write`, but says for each row whether it replaced an older value (True) or
+        found one as new or newer stored (False: stale, skipped)."""
         if not rows:
-            return 0
+            return []
         try:
             return self._write(rows, now_ms)
         except redis.exceptions.NoScriptError:  # Redis restarted: its script cache is empty
             self._sha = None
             return self._write(rows, now_ms)
 
-    def _write(self, rows: Sequence[FeatureRow], now_ms: int) -> int:
+    def _write(self, rows: Sequence[FeatureRow], now_ms: int) -> list[bool]:
         if self._sha is None:
             self._sha = str(self._redis.script_load(GUARDED_WRITE))  # type: ignore[no-untyped-call]
         pipe = self._redis.pipeline(transaction=False)
@@ -113,7 +118,7 @@ class OnlineStore:
             pipe.evalsha(
                 self._sha, 1, key, row.event_time_ms, self._ttl_ms(row.ref), json.dumps(fields)
             )
-        return sum(int(applied) for applied in pipe.execute())
+        return [applied == 1 for applied in pipe.execute()]
 
     def read(self, ref: FeatureGroupRef, entity_id: str) -> dict[str, str] | None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,11 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from flink_jobs.avro_decoder import ConfluentAvroDecoder
 from flink_jobs.feature_groups import feature_group
+from flink_jobs.logs import configure_process
 from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
 from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings, load_settings
+from flink_jobs.writer_metrics import STATS_INTERVAL_MS, WriterMetrics
 
 log = logging.getLogger("sportsfeat.writer")
 WRITER_GROUP = "sportsfeat-online-store-writer"
@@ -56,6 +59,7 @@ class Writer:
     def __init__(
         self, bootstrap: str, registry_url: str, redis_url: str, group_id: str = WRITER_GROUP
     ) -> None:
+        self.metrics = WriterMetrics()
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap,
@@ -64,6 +68,8 @@ class Writer:
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "topic.metadata.refresh.interval.ms": 2000,  # see new feature topics quickly
+                "statistics.interval.ms": STATS_INTERVAL_MS,  # consumer lag for the metrics
+                "stats_cb": self.metrics.on_stats,
             }
         )
         self._decoder = ConfluentAvroDecoder(RegistryClient(registry_url))
@@ -78,17 +84,22 @@ class Writer:
 
     def _rows(self, messages: list[Message]) -> list[FeatureRow]:
         rows = []
+        read: Counter[str] = Counter()
         for msg in messages:
             error, topic = msg.error(), msg.topic() or ""
             if error is not None:
                 if error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:  # no feature topic yet
-                    log.warning("consumer error: %s", error)
+                    log.warning("consumer error: %s", error, extra={"topic": topic or None})
                 continue
+            read[topic] += 1
             try:
                 rows.append(to_row(topic, msg.key(), self._decoder.decode(msg.value())))
             except Exception as exc:  # noqa: BLE001 - one bad record must not stop the writer
                 self.rejected += 1
-                log.error("rejected %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+                self.metrics.rejected(topic)
+                where = {"topic": topic, "partition": msg.partition(), "offset": msg.offset()}
+                log.error("rejected a feature record: %s", exc, extra=where)
+        self.metrics.read(read)
         return rows
 
     def _apply(self, rows: list[FeatureRow]) -> None:
@@ -96,10 +107,14 @@ class Writer:
         backoff = 0.5
         while self._running:
             try:
-                self.applied += self._store.write(rows, now_ms=int(time.time() * 1000))
+                started, now_ms = time.perf_counter(), int(time.time() * 1000)
+                applied = self._store.apply(rows, now_ms)
+                self.metrics.written(rows, applied, time.perf_counter() - started, now_ms)
+                self.applied += sum(applied)
                 self._redis.set(HEARTBEAT_KEY, int(time.time() * 1000), px=30_000)
                 return
             except redis.RedisError as exc:
+                self.metrics.redis_error(exc)
                 log.warning("redis write failed (%s); retrying in %.1f s", exc, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
@@ -108,7 +123,7 @@ class Writer:
         """Follow `topics` (default: every feature topic, by pattern) until stopped, or only
         until every partition is read to the end it had when the run began."""
         self._consumer.subscribe(topics or [TOPIC_PATTERN])
-        log.info("following %s", topics or TOPIC_PATTERN)
+        log.info("following %s", ", ".join(topics or [TOPIC_PATTERN]))
         ends = _end_offsets(self._consumer, topics) if until_caught_up and topics else {}
         try:
             while self._running:
@@ -151,11 +166,10 @@ def ttl_ms(ref: FeatureGroupRef) -> int:
 
 
 def run_writer(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("httpx", "httpx2"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """Run until SIGTERM or SIGINT, serving metrics on the writer's metrics port."""
+    configure_process(settings)
     writer = Writer(settings.kafka_bootstrap, settings.registry_url, settings.redis_url)
+    writer.metrics.serve(settings.host, settings.writer_metrics_port)
     signal.signal(signal.SIGTERM, writer.stop)
     signal.signal(signal.SIGINT, writer.stop)
     writer.run()

@@ -18,10 +18,11 @@ class OnlineStoreWriter(Service):
         return ["writer"]
 
     def ports(self) -> list[int]:
-        return []
+        return [self.settings.writer_metrics_port]
 
     def listens(self) -> str:
-        return f"features.* -> {self.settings.redis_url}"
+        metrics = f"http://{self.settings.host}:{self.settings.writer_metrics_port}/metrics"
+        return f"features.* -> {self.settings.redis_url}, metrics {metrics}"
 
     def launches(self) -> list[Launch]:
         # A heartbeat left by an earlier writer must not pass for this one's readiness.

@@ -17,9 +17,11 @@ import orjson
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from flink_jobs.errors import UserError
 from flink_jobs.feature_groups import FeatureGroup, feature_group
+from flink_jobs.metrics import METRICS
 from flink_jobs.online_store import EVENT_TIME, WINDOW_END, WINDOW_START, WRITTEN_AT
 from flink_jobs.serving.app import (
     BatchResponse,
@@ -324,6 +326,14 @@ def test_metrics_count_requests_by_route_and_status(api: TestClient) -> None:
     assert f'sportsfeat_api_requests_total{{{route},status="200"}} 1.0' in metrics
     assert f'sportsfeat_api_requests_total{{{route},status="404"}} 1.0' in metrics
     assert f"sportsfeat_api_request_seconds_count{{{route}}} 2.0" in metrics
+
+
+def test_the_api_exports_exactly_its_catalogued_series(api: TestClient, fake: FakeRedis) -> None:
+    fake.put("u1", now_ms() - DAY_MS - 60_000, count=3, watch_ms=1500)  # expired
+    api.get(f"{URL}/u1")
+    text = api.get("/metrics").text
+    names = {s.name for family in text_string_to_metric_families(text) for s in family.samples}
+    assert names == {series for m in METRICS if m.exporter == "api" for series in m.series}
 
 
 def test_the_committed_openapi_document_is_current(tmp_path: Path) -> None:
