@@ -69,7 +69,7 @@ pass_settings = click.make_pass_decorator(Settings)
 )
 @pass_settings
 def setup(settings: Settings, write_checksums: bool) -> None:
-    """Fetch and verify the pinned jars; install redis-server if it is missing."""
+    """Fetch and verify the pinned jars; install redis-server and promtool if missing."""
     from flink_jobs.setup_env import setup as run_setup
 
     run_setup(settings, write_checksums, say)

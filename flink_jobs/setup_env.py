@@ -12,7 +12,8 @@ from flink_jobs.errors import UserError
 from flink_jobs.settings import Settings
 from flink_jobs.stack import jars
 
-# Debian's postinst would start a system-wide redis on 6379; the stack runs its own.
+# Debian's postinst scripts would start system-wide services (redis on 6379, prometheus on
+# 9090); the stack runs its own redis and needs only prometheus's promtool.
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 
 
@@ -23,12 +24,13 @@ def ensure_java() -> None:
         )
 
 
-def ensure_redis_server(say: Callable[[str], None]) -> None:
-    if shutil.which("redis-server"):
+def ensure_debian_package(binary: str, package: str, say: Callable[[str], None]) -> None:
+    """Install Debian's `package` unless `binary` is on PATH, never starting its service."""
+    if shutil.which(binary):
         return
     if os.geteuid() != 0:
-        raise UserError("redis-server is missing: run `sudo apt-get install -y redis-server`")
-    say("redis: installing Debian's redis-server ...")
+        raise UserError(f"{binary} is missing: run `sudo apt-get install -y {package}`")
+    say(f"{binary}: installing Debian's {package} ...")
     created = not POLICY_RC_D.exists()
     if created:
         POLICY_RC_D.write_text("#!/bin/sh\nexit 101\n")
@@ -37,7 +39,7 @@ def ensure_redis_server(say: Callable[[str], None]) -> None:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for argv in (
             ["apt-get", "update", "-q"],
-            ["apt-get", "install", "-y", "-q", "redis-server"],
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
         ):
             result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
             if result.returncode != 0:
@@ -54,4 +56,5 @@ def setup(settings: Settings, write_checksums: bool, say: Callable[[str], None])
         say(f"wrote {jars.CHECKSUMS}")
         return
     jars.fetch(settings.jar_cache, say)
-    ensure_redis_server(say)
+    ensure_debian_package("redis-server", "redis-server", say)
+    ensure_debian_package("promtool", "prometheus", say)  # checks and tests the alert rules
