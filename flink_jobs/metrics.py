@@ -56,7 +56,7 @@ class Metric:
         return Histogram(self.name, self.help, self.labels, buckets=self.buckets, registry=registry)
 
 
-disable_created_metrics()  # no `<name>_created` series beside each counter and histogram
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `<name>_created` series
 C, G, H = Kind.COUNTER, Kind.GAUGE, Kind.HISTOGRAM
 GROUP = ("group", "version")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
