@@ -111,5 +111,5 @@ def configure(
 
 
 def configure_process(settings: Settings) -> None:
-    """Logs of a platform process: in its configured format, its API keys masked."""
-    configure(settings.log_format, secrets=settings.api_keys.split(","))
+    """Logs of a platform process: in its configured format, its credentials masked."""
+    configure(settings.log_format, secrets=settings.secrets())
