@@ -78,9 +78,6 @@ class Settings:
         if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
             choices = " or ".join(SASL_MECHANISMS)
             raise UserError(f"kafka SASL mechanism {self.kafka_sasl_mechanism!r}: use {choices}")
-        sasl = self.kafka_security_protocol == "SASL_SSL"
-        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
-            raise UserError("Kafka SASL_SSL needs SPORTSFEAT_KAFKA_SASL_USERNAME and _PASSWORD")
         if self.registry_user_info and ":" not in self.registry_user_info:
             raise UserError("SPORTSFEAT_REGISTRY_USER_INFO must be user:password")
         if self.redis_server and not re.fullmatch(r"[^:/\s]+:\d+", self.redis_server):
@@ -110,9 +107,14 @@ class Settings:
         return f"redis://{host}:{port}/0"
 
     def kafka_security(self) -> dict[str, str]:
-        """Client settings for the brokers' security, as librdkafka (confluent-kafka) names them."""
+        """Client settings for the brokers' security, as librdkafka (confluent-kafka) names them.
+
+        Checked here, not on load: a process that never talks to Kafka (the API) needs none.
+        """
         if self.kafka_security_protocol == "PLAINTEXT":
             return {}
+        if not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise UserError("Kafka SASL_SSL needs SPORTSFEAT_KAFKA_SASL_USERNAME and _PASSWORD")
         config = {
             "security.protocol": self.kafka_security_protocol,
             "sasl.mechanism": self.kafka_sasl_mechanism,
@@ -125,7 +127,7 @@ class Settings:
 
     def kafka_java_security(self) -> dict[str, str]:
         """The same for Java clients (Flink's Kafka connector: `properties.<key>` options)."""
-        if self.kafka_security_protocol == "PLAINTEXT":
+        if not self.kafka_security():
             return {}
         user, password = (
             _jaas_quoted(v) for v in (self.kafka_sasl_username, self.kafka_sasl_password)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flink_jobs.errors import UserError
+from flink_jobs.k8s_tools import ensure_kustomize
 from flink_jobs.settings import Settings
 from flink_jobs.stack import jars
 
@@ -58,3 +59,4 @@ def setup(settings: Settings, write_checksums: bool, say: Callable[[str], None])
     jars.fetch(settings.jar_cache, say)
     ensure_debian_package("redis-server", "redis-server", say)
     ensure_debian_package("promtool", "prometheus", say)  # checks and tests the alert rules
+    ensure_kustomize(settings, say)  # renders k8s/ for the manifest tests

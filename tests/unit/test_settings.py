@@ -90,8 +90,10 @@ def test_sasl_ssl_is_configured_for_librdkafka_and_for_flinks_shaded_java_client
 
 
 def test_incomplete_or_unknown_security_is_refused() -> None:
-    with pytest.raises(UserError, match="SASL_SSL needs SPORTSFEAT_KAFKA_SASL_USERNAME"):
-        Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_username="u")
+    without_password = Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_username="u")
+    for client_config in (without_password.kafka_security, without_password.kafka_java_security):
+        with pytest.raises(UserError, match="SASL_SSL needs SPORTSFEAT_KAFKA_SASL_USERNAME"):
+            client_config()
     with pytest.raises(UserError, match="'SSL': use PLAINTEXT or SASL_SSL"):
         Settings(kafka_security_protocol="SSL")
     with pytest.raises(UserError, match="'PLAIN': use SCRAM-SHA-256 or SCRAM-SHA-512"):
