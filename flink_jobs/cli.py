@@ -349,6 +349,42 @@ def rebuild(settings: Settings, topics: tuple[str, ...], wipe: bool) -> None:
     run_rebuild(settings, list(topics), wipe, say)
 
 
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+@click.option(
+    "--job",
+    "jobs",
+    multiple=True,
+    default=[JobConfig.job_name],
+    show_default=True,
+    help="A Flink job that must be RUNNING; its consumer group's lag is shown (repeatable).",
+)
+@click.option(
+    "--interval",
+    type=click.IntRange(10),
+    default=300,
+    show_default=True,
+    help="Count dead letters over this many seconds.",
+)
+@pass_settings
+def status_command(settings: Settings, as_json: bool, jobs: tuple[str, ...], interval: int) -> None:
+    """Jobs, checkpoints, lag, freshness, dead letters, API health; exit 1 if any is unhealthy."""
+    import time
+
+    from flink_jobs.status import Limits, collect, render
+    from flink_jobs.status_sources import LiveSources
+    from flink_jobs.writer import WRITER_GROUP
+
+    limits = Limits(interval_s=interval)
+    report = collect(
+        LiveSources(settings), jobs, [WRITER_GROUP, *jobs], limits, int(time.time() * 1000)
+    )
+    for line in [report.to_json()] if as_json else render(report):
+        say(line)
+    if not report.healthy:
+        sys.exit(1)
+
+
 @cli.command()
 @pass_settings
 def serve(settings: Settings) -> None:
