@@ -76,5 +76,5 @@ def test_unknown_service_for_logs() -> None:
 def test_help_explains_every_command() -> None:
     result = sportsfeat("--help")
     assert result.returncode == 0
-    for command in ("setup", "stack", "schemas", "run", "produce", "features", "serve", "demo"):
+    for command in "setup stack schemas run produce features serve demo status".split():
         assert command in result.stdout
