@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+COMMANDS = ["setup", "stack", "schemas", "run", "produce", "features", "serve", "demo", "status"]
 # Ports where nothing listens, so "the stack is not running" is what every command meets.
 NO_STACK = ["--registry-port", "1999", "--flink-rest-port", "1998", "--redis-port", "1997"]
 
@@ -76,5 +77,5 @@ def test_unknown_service_for_logs() -> None:
 def test_help_explains_every_command() -> None:
     result = sportsfeat("--help")
     assert result.returncode == 0
-    for command in "setup stack schemas run produce features serve demo status".split():
+    for command in COMMANDS:
         assert command in result.stdout
