@@ -70,6 +70,7 @@ class Writer:
                 "topic.metadata.refresh.interval.ms": 2000,  # see new feature topics quickly
                 "statistics.interval.ms": STATS_INTERVAL_MS,  # consumer lag for the metrics
                 "stats_cb": self.metrics.on_stats,
+                "logger": logging.getLogger("sportsfeat.writer.kafka"),  # librdkafka's log too
             }
         )
         self._decoder = ConfluentAvroDecoder(RegistryClient(registry_url))

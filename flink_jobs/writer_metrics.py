@@ -61,6 +61,8 @@ class WriterMetrics:
         self, rows: Sequence[FeatureRow], applied: Sequence[bool], seconds: float, now_ms: int
     ) -> None:
         """Redis accepted `rows` in `seconds`; `applied[i]`: row i replaced an older value."""
+        if not rows:  # an idle poll: nothing was sent
+            return
         self._write_seconds.observe(seconds)
         outcomes: Counter[tuple[FeatureGroupRef, bool]] = Counter()
         newest = self.newest_event_ms

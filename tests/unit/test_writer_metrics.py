@@ -106,3 +106,9 @@ def test_reads_rejects_and_redis_errors_are_counted() -> None:
     assert sample(metrics, "sportsfeat_writer_records_read_total", **topic) == 5
     assert sample(metrics, "sportsfeat_writer_records_rejected_total", **topic) == 1
     assert sample(metrics, "sportsfeat_writer_redis_errors_total", error="ConnectionError") == 2
+
+
+def test_an_idle_poll_is_no_redis_write() -> None:
+    metrics = WriterMetrics()
+    metrics.written([], [], seconds=0.0001, now_ms=1)
+    assert sample(metrics, "sportsfeat_writer_redis_write_seconds_count") == 0
