@@ -54,9 +54,15 @@ def schema_for_topic(topic: str) -> SchemaFile:
 
 
 class RegistryClient:
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, user_info: str = "", timeout: float = 5.0) -> None:
+        """`user_info`: user:password for HTTP basic auth; empty = none."""
         self.url = url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout, headers={"Content-Type": CONTENT_TYPE})
+        user, _, password = user_info.partition(":")
+        self._http = httpx.Client(
+            timeout=timeout,
+            headers={"Content-Type": CONTENT_TYPE},
+            auth=(user, password) if user_info else None,
+        )
 
     def _call(self, method: str, path: str, body: object = None) -> httpx.Response:
         try:

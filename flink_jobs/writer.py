@@ -14,6 +14,7 @@ import logging
 import signal
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,7 +58,15 @@ def to_row(topic: str, key: bytes | None, value: dict[str, Any]) -> FeatureRow:
 
 class Writer:
     def __init__(
-        self, bootstrap: str, registry_url: str, redis_url: str, group_id: str = WRITER_GROUP
+        self,
+        bootstrap: str,
+        registry_url: str,
+        redis_url: str,
+        group_id: str = WRITER_GROUP,
+        *,
+        kafka_security: Mapping[str, str] | None = None,
+        registry_user_info: str = "",
+        redis_password: str = "",
     ) -> None:
         self.metrics = WriterMetrics()
         self._consumer = Consumer(
@@ -71,10 +80,13 @@ class Writer:
                 "statistics.interval.ms": STATS_INTERVAL_MS,  # consumer lag for the metrics
                 "stats_cb": self.metrics.on_stats,
                 "logger": logging.getLogger("sportsfeat.writer.kafka"),  # librdkafka's log too
+                **(kafka_security or {}),
             }
         )
-        self._decoder = ConfluentAvroDecoder(RegistryClient(registry_url))
-        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5)
+        self._decoder = ConfluentAvroDecoder(RegistryClient(registry_url, registry_user_info))
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_timeout=5, password=redis_password or None
+        )
         self._store = OnlineStore(self._redis, ttl_ms)
         self._running = True
         self.applied = 0
@@ -169,7 +181,14 @@ def ttl_ms(ref: FeatureGroupRef) -> int:
 def run_writer(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, serving metrics on the writer's metrics port."""
     configure_process(settings)
-    writer = Writer(settings.kafka_bootstrap, settings.registry_url, settings.redis_url)
+    writer = Writer(
+        settings.kafka_bootstrap,
+        settings.registry_url,
+        settings.redis_url,
+        kafka_security=settings.kafka_security(),
+        registry_user_info=settings.registry_user_info,
+        redis_password=settings.redis_password,
+    )
     writer.metrics.serve(settings.host, settings.writer_metrics_port)
     signal.signal(signal.SIGTERM, writer.stop)
     signal.signal(signal.SIGINT, writer.stop)

@@ -201,7 +201,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     keys = api_keys(settings)
     owned = None
     if store is None:
-        store = owned = RedisStore(settings.host, settings.redis_port)
+        host, port = settings.redis_endpoint
+        store = owned = RedisStore(host, port, password=settings.redis_password)
     metrics = Metrics()
     served = {(g.name, g.version): ServedGroup(g, metrics.expired) for g in FEATURE_GROUPS}
     known = ", ".join(f"{name} v{version}" for name, version in served)

@@ -33,13 +33,19 @@ class RedisStore:
     """Pooled connections to the Redis at `host`:`port`; every call answers within `timeout` s.
 
     A connection a call fails on is closed. A call that fails on a pooled connection (Redis
-    restarted meanwhile) is retried once on a new one.
+    restarted meanwhile) is retried once on a new one. With a `password`, every new
+    connection authenticates first (AUTH).
     """
 
-    def __init__(self, host: str, port: int, timeout: float = 1.0) -> None:
+    def __init__(self, host: str, port: int, timeout: float = 1.0, password: str = "") -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
+        secret = password.encode()
+        # Sent first on every new connection; nothing without a password.
+        self._auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%b\r\n" % (len(secret), secret)
+        if not password:
+            self._auth = b""
         self._idle: list[_Connection] = []
 
     async def hmget(self, keys: Sequence[str], fields: Sequence[str]) -> list[list[str | None]]:
@@ -65,12 +71,24 @@ class RedisStore:
                         return await self._exchange(self._idle.pop(), packed, count)
                     except ConnectionError:
                         self.close()  # Redis closed them: a restart, most likely
-                reader, writer = await asyncio.open_connection(self.host, self.port)
-                return await self._exchange(_Connection(reader, writer), packed, count)
+                return await self._exchange(await self._connect(), packed, count)
         except TimeoutError:  # an OSError too: first
             raise redis.TimeoutError(f"no answer within {self.timeout} s") from None
         except (OSError, hiredis.ProtocolError) as exc:
             raise redis.ConnectionError(str(exc)) from exc
+
+    async def _connect(self) -> _Connection:
+        conn = _Connection(*await asyncio.open_connection(self.host, self.port))
+        if self._auth:
+            try:
+                (reply,) = await conn.exchange(self._auth, 1)
+            except BaseException:
+                conn.close()
+                raise
+            if isinstance(reply, hiredis.ReplyError):
+                conn.close()
+                raise redis.AuthenticationError(str(reply))
+        return conn
 
     async def _exchange(self, conn: _Connection, packed: bytes, count: int) -> list[Any]:
         try:

@@ -411,18 +411,25 @@ def test_the_client_says_when_nothing_answers() -> None:
 class RespServer:
     """A stand-in for Redis on a local port, speaking RESP: PING, and HMGET of `hashes`."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: bytes = b"") -> None:
         self.hashes: dict[bytes, dict[bytes, bytes]] = {}
         self.connections: list[asyncio.StreamWriter] = []
         self.silent = False
+        self.password = password  # when set, a connection must AUTH first
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections.append(writer)
         parser = hiredis.Reader()
+        authenticated = not self.password
         while data := await reader.read(1 << 16):
             parser.feed(data)
             while (command := parser.gets()) is not False:
-                if not self.silent:
+                if command[0] == b"AUTH":
+                    authenticated = command[1] == self.password
+                    writer.write(b"+OK\r\n" if authenticated else b"-WRONGPASS invalid\r\n")
+                elif not authenticated:
+                    writer.write(b"-NOAUTH Authentication required.\r\n")
+                elif not self.silent:
                     writer.write(self.reply(*command))
 
     def reply(self, name: bytes, *args: bytes) -> bytes:
@@ -438,10 +445,13 @@ class RespServer:
 
 
 @asynccontextmanager
-async def resp_server() -> AsyncIterator[tuple[RespServer, RedisStore]]:
-    fake = RespServer()
+async def resp_server(
+    password: bytes = b"", client_password: str = ""
+) -> AsyncIterator[tuple[RespServer, RedisStore]]:
+    fake = RespServer(password)
     server = await asyncio.start_server(fake.serve, "127.0.0.1", 0)
-    store = RedisStore("127.0.0.1", server.sockets[0].getsockname()[1], timeout=0.2)
+    port = server.sockets[0].getsockname()[1]
+    store = RedisStore("127.0.0.1", port, timeout=0.2, password=client_password)
     async with server:
         yield fake, store
     store.close()
@@ -478,5 +488,23 @@ def test_the_redis_store_survives_a_restart_error_replies_and_timeouts() -> None
             fake.silent = False
             await store.ping()  # on a new connection: the timed-out one is closed
             assert len(fake.connections) == 3
+
+    asyncio.run(check())
+
+
+def test_the_redis_store_authenticates_every_new_connection() -> None:
+    async def check() -> None:
+        async with resp_server(b"s3cret", "s3cret") as (fake, store):
+            fake.hashes[b"k"] = {b"a": b"1"}
+            assert await store.hmget(["k"], ["a"]) == [["1"]]
+            fake.connections[0].close()
+            await store.ping()  # a new connection, authenticated again
+            assert len(fake.connections) == 2
+        async with resp_server(b"s3cret", "wrong") as (fake, store):
+            with pytest.raises(redis.AuthenticationError, match="WRONGPASS"):
+                await store.ping()
+        async with resp_server(b"s3cret") as (fake, store):
+            with pytest.raises(redis.ResponseError, match="NOAUTH"):
+                await store.ping()
 
     asyncio.run(check())
