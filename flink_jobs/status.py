@@ -129,7 +129,8 @@ def _freshness(report: Report, sources: Sources, limits: Limits) -> None:
 
 
 def _appended(sources: Sources, partitions: Iterable[Partition], since_ms: int) -> int:
-    """Records appended to `partitions` since `since_ms`."""
+    """Records appended to `partitions` since `since_ms`, as an offset span: on a topic
+    written in transactions its commit markers count too (an upper bound, cheap to get)."""
     chosen = list(partitions)
     ends = sources.end_offsets(chosen)
     starts = sources.offsets_at(chosen, since_ms)
