@@ -57,6 +57,7 @@ def setup(settings: Settings, write_checksums: bool, say: Callable[[str], None])
         say(f"wrote {jars.CHECKSUMS}")
         return
     jars.fetch(settings.jar_cache, say)
+    jars.build_udfs(say)
     ensure_debian_package("redis-server", "redis-server", say)
     ensure_debian_package("promtool", "prometheus", say)  # checks and tests the alert rules
     ensure_kustomize(settings, say)  # renders k8s/ for the manifest tests

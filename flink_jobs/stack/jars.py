@@ -1,4 +1,5 @@
-"""The pinned JVM artifacts: fetched by Maven from jvm/pom.xml, verified by checksum.
+"""The JVM artifacts: pinned jars fetched by Maven from jvm/pom.xml and verified by checksum,
+and the project's own UDF jar built from udfs/java.
 
 The jar cache lives outside git (``Settings.jar_cache``). Every file Maven copies must be
 listed in jvm/checksums.sha256 with the same SHA-256, or setup fails naming the file.
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flink_jobs.errors import UserError
-from flink_jobs.settings import PROJECT_ROOT
+from flink_jobs.settings import PROJECT_ROOT, load_settings
+from udfs import JAVA_PROJECT, UDF_JAR, udf_jar
 
 POM = PROJECT_ROOT / "jvm" / "pom.xml"
 CHECKSUMS = PROJECT_ROOT / "jvm" / "checksums.sha256"
@@ -131,9 +133,55 @@ def kafka_classpath(cache: Path) -> str:
 
 
 def flink_jars(cache: Path) -> list[Path]:
+    """Every jar a feature job needs beside Flink's own: the pinned connector, format and
+    metrics jars, and the UDF jar (for the cluster's lib/ and for `pipeline.jars`)."""
     jars = sorted((cache / "flink").glob("*.jar"))
     if not jars:
         raise UserError(
             f"the Flink connector jars are not in {cache}: run `sportsfeat setup` first"
         )
-    return jars
+    try:
+        return [*jars, udf_jar()]
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def connector_jars() -> list[Path]:
+    """`flink_jars` of the configured jar cache."""
+    return flink_jars(load_settings().jar_cache)
+
+
+def _udf_sources_digest() -> str:
+    """SHA-256 over the UDF module's pom and main sources (paths and contents)."""
+    digest = hashlib.sha256()
+    sources = [JAVA_PROJECT / "pom.xml", *sorted((JAVA_PROJECT / "src" / "main").rglob("*"))]
+    for path in sources:
+        if path.is_file():
+            digest.update(str(path.relative_to(JAVA_PROJECT)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_udfs(say: Callable[[str], None]) -> Path:
+    """Build the UDF jar with Maven when it is missing or its sources changed since the last
+    build (the digest of the sources it was built from is kept beside it)."""
+    stamp = UDF_JAR.with_name(UDF_JAR.name + ".sources-sha256")
+    digest = _udf_sources_digest()
+    if UDF_JAR.is_file() and stamp.is_file() and stamp.read_text() == digest:
+        say(f"udfs: {UDF_JAR.name} is up to date")
+        return UDF_JAR
+    if shutil.which("mvn") is None:
+        raise UserError("Maven (mvn) is not on PATH: install it (apt-get install maven)")
+    say("udfs: building the Java UDF jar with Maven ...")
+    result = subprocess.run(
+        ["mvn", "-B", "-q", "-f", str(JAVA_PROJECT / "pom.xml"), "package", "-DskipTests"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 or not UDF_JAR.is_file():
+        errors = [ln for ln in result.stdout.splitlines() if "ERROR" in ln][:3]
+        raise UserError("Maven could not build udfs/java: " + " | ".join(errors))
+    stamp.write_text(digest)
+    say(f"udfs: built {UDF_JAR}")
+    return UDF_JAR

@@ -1,0 +1,151 @@
+"""The Java UDFs called from SQL in a local Flink (batch and streaming), with exact results.
+
+Needs the built jar (`sportsfeat setup`); DECODE_AVRO reads writer schemas from a stub
+Confluent-API registry on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import fastavro
+import pytest
+from pyflink.common import RowKind
+from pyflink.table import EnvironmentSettings, TableEnvironment
+
+from udfs import job_parameters, register_java_functions, udf_jar
+
+pytestmark = pytest.mark.flink
+
+# (key, item, amount, seconds): u1 has a tie at 3 s, u2 a tie at 3 s and a NULL amount,
+# u3 only NULLs (every aggregate of an empty input is NULL).
+ROWS = """
+    ('u1', 'a', 1.0, 1), ('u1', 'b', 2.0, 2), ('u1', 'a', 3.0, 3), ('u1', 'c', 0.5, 3),
+    ('u1', CAST(NULL AS STRING), 5.0, 4),
+    ('u2', 'c', 4.0, 3), ('u2', 'd', CAST(NULL AS DOUBLE), 3),
+    ('u3', CAST(NULL AS STRING), CAST(NULL AS DOUBLE), 1)
+"""
+AGGREGATES = f"""
+    SELECT k,
+        APPROX_DISTINCT(s, 12), APPROX_PERCENTILES(d, '0.5,0.9', 200), TOP_K(s, 2),
+        LAST_N_DISTINCT(s, ts, 2), LATEST(s, ts), EARLIEST(s, ts), DECAY_SUM(d, ts, 1000)
+    FROM (
+        SELECT k, CAST(s AS STRING) AS s, CAST(d AS DOUBLE) AS d,
+            CAST(TIMESTAMPADD(SECOND, sec, TIMESTAMP '2024-05-01 00:00:00') AS TIMESTAMP(3)) AS ts
+        FROM (VALUES {ROWS}) AS v(k, s, d, sec)
+    )
+    WHERE METER_RECORD('read', 'test', k)
+    GROUP BY k
+"""
+EXPECTED = {
+    # DECAY_SUM u1 at t_max = 4 s: 5 + 3/2 + 0.5/2 + 2/4 + 1/8
+    "u1": [3, [2.0, 5.0], ["a", "b"], ["a", "c"], "c", "a", 7.375],
+    "u2": [2, [4.0, 4.0], ["c", "d"], ["c", "d"], "d", "c", 4.0],
+    "u3": [None, None, None, None, None, None, None],
+}
+
+READER = {
+    "type": "record",
+    "name": "Click",
+    "namespace": "test",
+    "fields": [
+        {"name": "user_id", "type": "string"},
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "teams", "type": {"type": "array", "items": "string"}},
+        {"name": "game", "type": ["null", "string"], "default": None},
+    ],
+}
+SCHEMA_ID = 7
+
+
+class _Registry(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        found = self.path == f"/ccompat/schemas/ids/{SCHEMA_ID}"
+        body = json.dumps({"schema": json.dumps(READER)} if found else {"error_code": 40403})
+        self.send_response(200 if found else 404)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def registry_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/ccompat"
+    server.shutdown()
+
+
+def table_env(streaming: bool, registry_url: str) -> TableEnvironment:
+    mode = (
+        EnvironmentSettings.in_streaming_mode()
+        if streaming
+        else EnvironmentSettings.in_batch_mode()
+    )
+    t_env = TableEnvironment.create(mode)
+    config = t_env.get_config()
+    config.set("parallelism.default", "1")
+    config.set("table.local-time-zone", "UTC")
+    config.set("pipeline.jars", udf_jar().as_uri())
+    config.set("pipeline.global-job-parameters", job_parameters(registry_url, 5_000))
+    register_java_functions(t_env)
+    return t_env
+
+
+def final_rows(t_env: TableEnvironment, sql: str) -> dict[str, list[Any]]:
+    """Each key's final row: in streaming mode the last of its updates."""
+    rows: dict[str, list[Any]] = {}
+    with t_env.execute_sql(sql).collect() as results:
+        for row in results:
+            if row.get_row_kind() in (RowKind.INSERT, RowKind.UPDATE_AFTER):
+                rows[row[0]] = list(row[1:])
+    return rows
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["batch", "streaming"])
+def test_every_aggregate_gives_exact_results(streaming: bool, registry_url: str) -> None:
+    assert final_rows(table_env(streaming, registry_url), AGGREGATES) == EXPECTED
+
+
+def test_a_bad_literal_fails_the_statement_at_planning(registry_url: str) -> None:
+    t_env = table_env(False, registry_url)
+    with pytest.raises(Exception, match="argument lg_k must be an INT from 4 to 21"):
+        t_env.sql_query("SELECT APPROX_DISTINCT(s, 30) FROM (VALUES ('a')) AS v(s)")
+
+
+def _wire(record: dict[str, Any]) -> str:
+    """The record in Confluent wire format, as a SQL binary literal."""
+    out = io.BytesIO()
+    out.write(struct.pack(">bI", 0, SCHEMA_ID))
+    fastavro.schemaless_writer(out, fastavro.parse_schema(READER), record)
+    return f"X'{out.getvalue().hex()}'"
+
+
+def test_decode_avro_reads_the_reader_schemas_row(registry_url: str) -> None:
+    t_env = table_env(False, registry_url)
+    ok = _wire({"user_id": "u1", "ts": 1_714_521_600_250, "teams": ["t1"], "game": "g9"})
+    values = f"(1, {ok}), (2, X'7b7d'), (3, CAST(NULL AS BYTES)), (4, {ok})"
+    sql = f"""
+        SELECT n, d.`_error`, d.`_schema_id`, d.user_id, d.ts, d.teams, d.game
+        FROM (SELECT n, DECODE_AVRO(v, '{json.dumps(READER)}') AS d
+              FROM (VALUES {values}) AS t(n, v))
+    """
+    with t_env.execute_sql(sql).collect() as results:
+        rows = sorted(tuple(row) for row in results)
+    ts = datetime(2024, 5, 1, 0, 0, 0, 250_000, tzinfo=UTC).replace(tzinfo=None)  # TIMESTAMP(3)
+    decoded = (None, SCHEMA_ID, "u1", ts, ["t1"], "g9")
+    assert rows == [
+        (1, *decoded),
+        (2, "wrong_magic_byte", None, None, None, None, None),
+        (3, "null_value", None, None, None, None, None),
+        (4, *decoded),
+    ]
