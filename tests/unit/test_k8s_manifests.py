@@ -294,3 +294,28 @@ def test_the_api_probes_are_its_health_routes(rendered: dict[str, list[Manifest]
     hpa = only(rendered["prod"], "HorizontalPodAutoscaler")
     assert hpa["spec"]["scaleTargetRef"]["name"] == api["metadata"]["name"]
     assert "replicas" not in api["spec"]  # the autoscaler owns it
+
+
+def merged(base: Any, patch: Any) -> Any:
+    """`patch` applied to `base` as a JSON merge patch (maps merged, everything else replaced)."""
+    if not (isinstance(base, dict) and isinstance(patch, dict)):
+        return copy.deepcopy(patch)
+    return {**base, **{k: merged(base.get(k), v) for k, v in patch.items()}}
+
+
+def test_the_runbooks_manifests_are_valid(rendered: dict[str, list[Manifest]]) -> None:
+    """Whole objects are validated as they are; `spec:` fragments as edits of the prod job."""
+    text = (PROJECT_ROOT / "docs" / "runbook.md").read_text()
+    blocks = [block.split("\n```", 1)[0] for block in text.split("```yaml\n")[1:]]
+    deployment = only(rendered["prod"], "FlinkDeployment")
+    fragments = 0
+    for block in blocks:
+        document = yaml.safe_load(block)
+        if "apiVersion" not in document:
+            assert set(document) == {"spec"}, block
+            document = merged(deployment, document)
+            job = document["spec"]["job"]
+            assert JobConfig.parse(job["args"][2:]).parallelism == job["parallelism"]
+            fragments += 1
+        assert errors(document) == [], block
+    assert fragments == len(blocks) - 1 >= 4  # one FlinkStateSnapshot, the rest job edits
