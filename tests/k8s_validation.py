@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -130,7 +131,7 @@ def _field_path(error: ValidationError) -> str:
     """The offending field's path, e.g. spec.job.upgradeMod (the field itself, not its parent)."""
     parts = [str(p) for p in error.absolute_path]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        declared = error.schema.get("properties", {})
+        declared = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
         parts.append(",".join(sorted(k for k in error.instance if k not in declared)))
     elif error.validator == "required":
         parts.append(str(error.message).split("'")[1])
