@@ -48,7 +48,7 @@ RUN /opt/venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("
 # Editable, so flink_jobs finds schemas/ beside itself (settings.PROJECT_ROOT).
 COPY README.md ./
 COPY flink_jobs/ flink_jobs/
-COPY udfs/__init__.py udfs/
+COPY udfs/*.py udfs/
 COPY schemas/ schemas/
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps -e . \
  && /opt/venv/bin/python -c 'import flink_jobs.job, pyflink, ssl, sqlite3, lzma, ctypes'
