@@ -8,6 +8,7 @@ from typing import TextIO
 
 import click
 
+from flink_jobs.catalogue_cmd import catalogue
 from flink_jobs.errors import UserError
 from flink_jobs.generate_cmd import generate
 from flink_jobs.job_config import JobConfig
@@ -232,8 +233,12 @@ def schemas_list(settings: Settings) -> None:
 def _job_options(command: click.decorators.FC) -> click.decorators.FC:
     for option in reversed(
         [
-            click.option("--source-topic", default=JobConfig.source_topic, show_default=True),
-            click.option("--feature-topic", default=JobConfig.feature_topic, show_default=True),
+            click.option(
+                "--groups",
+                default="",
+                help="Comma-separated feature groups to compute (default: the whole catalogue; "
+                "`sportsfeat catalogue list` shows them).",
+            ),
             click.option("--job-name", default=JobConfig.job_name, show_default=True),
             click.option("--parallelism", type=click.IntRange(1, 64), default=1, show_default=True),
         ]
@@ -246,18 +251,19 @@ def _job_options(command: click.decorators.FC) -> click.decorators.FC:
 @_job_options
 @click.option("--local", is_flag=True, help="Run in a local mini-cluster in this terminal instead.")
 @pass_settings
-def run(
-    settings: Settings, source_topic: str, feature_topic: str, job_name: str, parallelism: int,
-    local: bool,
-) -> None:  # fmt: skip
-    """Register schemas, create topics and submit the user-activity feature job (idempotent)."""
+def run(settings: Settings, groups: str, job_name: str, parallelism: int, local: bool) -> None:
+    """Register schemas, create topics and submit the feature job (idempotent): every feature
+    group of the catalogue in one job, resumed from its savepoint if `stack down` took one."""
     from flink_jobs import pipeline, submit
 
     config = JobConfig(
         bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url,
-        source_topic=source_topic, feature_topic=feature_topic, job_name=job_name,
-        consumer_group=job_name, parallelism=parallelism,
+        groups=groups, job_name=job_name, consumer_group=job_name, parallelism=parallelism,
     )  # fmt: skip
+    try:
+        config.feature_groups()
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     pipeline.prepare(settings, config, say)
     if local:
         say("running in a local mini-cluster; Ctrl-C stops it")
@@ -404,6 +410,7 @@ def writer(settings: Settings) -> None:
 
 
 cli.add_command(generate)
+cli.add_command(catalogue)
 
 
 def main(argv: list[str] | None = None) -> None:

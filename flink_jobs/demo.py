@@ -20,6 +20,7 @@ import redis
 
 from flink_jobs import pipeline
 from flink_jobs.errors import UserError
+from flink_jobs.features.catalogue import USER_ACTIVITY
 from flink_jobs.generator import GeneratorConfig, interactions
 from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
@@ -33,6 +34,7 @@ SIMULATED_MINUTES = 4
 SPEEDUP = 10.0
 EVENTS_PER_SECOND = 40.0
 MINUTE_MS = 60_000
+SOURCE = USER_ACTIVITY.source
 
 
 def _produce_paced(producer: GovernedProducer, events: list[dict[str, Any]], start_ms: int) -> None:
@@ -53,9 +55,7 @@ def _hhmm(ms: int) -> str:
 
 def _demo_events(config: JobConfig) -> tuple[int, list[dict[str, Any]]]:
     # Continue after the newest event already in the topic, so a second run is not late data.
-    newest = newest_event_time(
-        config.bootstrap, config.registry_url, config.source_topic, "event_time"
-    )
+    newest = newest_event_time(config.bootstrap, config.registry_url, SOURCE.topic, "event_time")
     start_ms = max(int(time.time() * 1000) - SIMULATED_MINUTES * MINUTE_MS, (newest or 0) + 1000)
     end_ms = start_ms + SIMULATED_MINUTES * MINUTE_MS
     cfg = GeneratorConfig(
@@ -111,26 +111,24 @@ def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
     say(f"job      {submit(settings, config).describe(config.job_name)}")
 
     start_ms, events = _demo_events(config)
-    producer = GovernedProducer(
-        config.bootstrap, config.registry_url, config.source_topic, "user_id"
-    )
+    producer = GovernedProducer(config.bootstrap, config.registry_url, SOURCE.topic, "user_id")
     say(
         f"produce  {len(events)} events: {SIMULATED_MINUTES} simulated minutes from "
-        f"{_hhmm(start_ms)} UTC at {SPEEDUP:.0f}x speed into {config.source_topic}"
+        f"{_hhmm(start_ms)} UTC at {SPEEDUP:.0f}x speed into {SOURCE.topic}"
     )
     sender = threading.Thread(target=_produce_paced, args=(producer, events, start_ms), daemon=True)
     sender.start()
 
     # The last window the watermark can close: it trails the newest event by the delay.
     newest = max(e["event_time"] for e in events)
-    last_window_end = (newest - config.watermark_delay_s * 1000) // MINUTE_MS * MINUTE_MS
+    delay_ms = int(SOURCE.max_out_of_orderness.total_seconds() * 1000)
+    last_window_end = (newest - delay_ms) // MINUTE_MS * MINUTE_MS
     store = OnlineStore(redis.Redis.from_url(settings.redis_url), ttl_ms=0)
-    ref = FeatureGroupRef.from_topic(config.feature_topic)
-    say(f"features {config.feature_topic} (Kafka, read_committed) and Redis, as they arrive:")
+    topic = config.feature_topic(USER_ACTIVITY)
+    ref = FeatureGroupRef.from_topic(topic)
+    say(f"features {topic} (Kafka, read_committed) and Redis, as they arrive:")
     seen: dict[int, list[Record]] = defaultdict(list)
-    for batch in tail_batches(
-        config.bootstrap, config.registry_url, config.feature_topic, False, 60
-    ):
+    for batch in tail_batches(config.bootstrap, config.registry_url, topic, False, 60):
         windows: dict[int, list[Record]] = defaultdict(list)
         for key, value in batch:
             windows[as_ms(value["window_end"])].append((key, value))

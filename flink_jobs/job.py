@@ -1,4 +1,5 @@
-"""The user-activity feature job: Kafka (Avro) -> 1-minute tumbling aggregates -> Kafka (Avro).
+"""The feature job: every source decoded and checked, every feature group of the catalogue
+aggregated, one statement set (one job) writing feature, late-event and dead-letter topics.
 
 Runs on the stack's Flink cluster (`sportsfeat run`, which calls `flink run -pym
 flink_jobs.job`) or in a local mini-cluster (`sportsfeat run --local`).
@@ -10,20 +11,26 @@ import sys
 
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
 
-from flink_jobs.features import USER_ACTIVITY_TOPIC, user_activity_query
+from flink_jobs.features.columns import source_columns
+from flink_jobs.features.compile import Mode, catalogue_statements
 from flink_jobs.job_config import JobConfig
-from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, feature_topic_sink
-from flink_jobs.sources import interactions_source
-
-SOURCE, SINK = "interactions", "user_activity_features"
+from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, dead_letter_sink, feature_sink, late_sink
+from flink_jobs.sources import register_kafka_source
+from udfs import register_java_functions
 
 
 def job_settings(config: JobConfig) -> dict[str, str]:
     """The job's Flink configuration; the reasons are in the comments (README: Checkpointing)."""
+    horizon = max(s.dedup_horizon for s in config.sources())
     return {
         "pipeline.name": config.job_name,
         "parallelism.default": str(config.parallelism),
         "table.local-time-zone": "UTC",  # window bounds and timestamps are UTC instants
+        # DECODE_AVRO fetches writer schemas by id from the registry.
+        "pipeline.global-job-parameters": f"'sportsfeat.registry.url':'{config.registry_url}'",
+        # State of non-window operators (deduplication) expires after the dedup horizon;
+        # lifetime groups set their own TTL with a STATE_TTL hint.
+        "table.exec.state.ttl": f"{int(horizon.total_seconds())} s",
         # Exactly-once: the Kafka sink commits its transaction when a checkpoint completes, so
         # the interval is also the freshness cost of exactly-once output.
         "execution.checkpointing.interval": f"{config.checkpoint_interval_s} s",
@@ -48,11 +55,26 @@ def configure(t_env: TableEnvironment, config: JobConfig) -> None:
 
 
 def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
-    """Register the tables and return the job's statements (one job, all sinks)."""
-    t_env.create_temporary_table(SOURCE, interactions_source(config))
-    t_env.create_temporary_table(SINK, feature_topic_sink(config, USER_ACTIVITY_TOPIC, "user_id"))
+    """Register functions, sources and sinks; return the job's statements (one job)."""
+    register_java_functions(t_env)
+    groups = config.feature_groups()
+    fields = {}
+    for source in config.sources():
+        register_kafka_source(
+            t_env, source, config.source_topic(source), config.bootstrap,
+            config.consumer_group, config.watermark_emit == "on-event",
+        )  # fmt: skip
+        t_env.create_temporary_table(f"{source.name}_dlq", dead_letter_sink(config, source))
+        fields[source.topic] = list(source_columns(source.topic))
+    for group in groups:
+        t_env.create_temporary_table(f"{group.table}_sink", feature_sink(config, group))
+        t_env.create_temporary_table(f"{group.table}_late", late_sink(config, group))
     statements = t_env.create_statement_set()
-    statements.add_insert(SINK, t_env.sql_query(user_activity_query(SOURCE)))
+    for statement in catalogue_statements(groups, fields, Mode.STREAMING):
+        if statement.sink:
+            statements.add_insert_sql(statement.sql())
+        else:
+            t_env.execute_sql(statement.sql())
     return statements
 
 

@@ -1,40 +1,71 @@
-"""What one feature job needs to know, parsed from its command line (``--help`` lists it)."""
+"""What the feature job needs to know, parsed from its command line (``--help`` lists it)."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
 
+from flink_jobs.features.catalogue import CATALOGUE
+from flink_jobs.features.model import FeatureGroup, Source
 from flink_jobs.settings import load_settings
 
-JOB_NAME = "user-activity-features"
+JOB_NAME = "sportsfeat-features"
+WATERMARK_EMIT = ("on-periodic", "on-event")
 
 
 @dataclass(frozen=True)
 class JobConfig:
     bootstrap: str
     registry_url: str
-    source_topic: str = "fan.interactions"
-    feature_topic: str = "features.user_activity.v1"
+    groups: str = ""  # comma-separated group names; empty: the whole catalogue
+    namespace: str = ""  # tests: topics of their own, e.g. fan.interactions.<ns>
     consumer_group: str = JOB_NAME
     job_name: str = JOB_NAME
-    watermark_delay_s: int = 5
-    idle_timeout_s: int = 10
+    watermark_emit: str = "on-periodic"  # on-event: a watermark after every record
     checkpoint_interval_s: int = 10
     parallelism: int = 1
 
     @classmethod
     def parse(cls, argv: list[str] | None = None) -> JobConfig:
         settings = load_settings()
-        parser = argparse.ArgumentParser(description="user activity features: 1-minute tumbling")
+        parser = argparse.ArgumentParser(description="the feature job: the whole catalogue")
         parser.add_argument("--bootstrap", default=settings.kafka_bootstrap)
         parser.add_argument("--registry-url", default=settings.registry_url)
-        for name in ("source_topic", "feature_topic", "consumer_group", "job_name"):
+        for name in ("groups", "namespace", "consumer_group", "job_name"):
             parser.add_argument("--" + name.replace("_", "-"), default=getattr(cls, name))
-        for name in ("watermark_delay_s", "idle_timeout_s", "checkpoint_interval_s", "parallelism"):
+        parser.add_argument("--watermark-emit", choices=WATERMARK_EMIT, default=cls.watermark_emit)
+        for name in ("checkpoint_interval_s", "parallelism"):
             parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(cls, name))
         return cls(**vars(parser.parse_args(argv)))
 
     def argv(self) -> list[str]:
         """The command line that parses back into this config."""
         return [x for k, v in vars(self).items() for x in ("--" + k.replace("_", "-"), str(v))]
+
+    def feature_groups(self) -> tuple[FeatureGroup, ...]:
+        if not self.groups:
+            return CATALOGUE
+        wanted = self.groups.split(",")
+        known = {g.name: g for g in CATALOGUE}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise ValueError(f"unknown feature groups {unknown}; known: {sorted(known)}")
+        return tuple(known[name] for name in wanted)
+
+    def sources(self) -> tuple[Source, ...]:
+        return tuple(dict.fromkeys(g.source for g in self.feature_groups()))
+
+    def _suffix(self) -> str:
+        return f"_{self.namespace}" if self.namespace else ""
+
+    def source_topic(self, source: Source) -> str:
+        return f"{source.topic}.{self.namespace}" if self.namespace else source.topic
+
+    def dlq_topic(self, source: Source) -> str:
+        return f"dlq.{self.source_topic(source)}"
+
+    def feature_topic(self, group: FeatureGroup) -> str:
+        return f"features.{group.name}{self._suffix()}.v{group.version}"
+
+    def late_topic(self, group: FeatureGroup) -> str:
+        return f"late.{group.name}{self._suffix()}.v{group.version}"

@@ -2,24 +2,55 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+from flink_jobs.features.avro import feature_schema
 from flink_jobs.job_config import JobConfig
-from flink_jobs.registry import RegistryClient
+from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.schema_governance import register_all
 from flink_jobs.settings import Settings
+from flink_jobs.sinks import DEAD_LETTER_SCHEMA, LATE_EVENT_SCHEMA
 from flink_jobs.topics import ensure_topics
 
 SOURCE_PARTITIONS = 3
+OUTPUT_LEVEL = "BACKWARD_TRANSITIVE"
+
+
+def subjects(config: JobConfig) -> dict[str, tuple[str, str]]:
+    """(schema, compatibility level) by subject, for every topic the job reads or writes.
+
+    The canonical topics' subjects come from the schema files (register_all); these are the
+    same schemas under the job's actual topic names (which differ with a test namespace).
+    """
+    late, dead = (json.dumps(json.loads(p.read_text()), separators=(",", ":"))
+                  for p in (LATE_EVENT_SCHEMA, DEAD_LETTER_SCHEMA))  # fmt: skip
+    subjects = {}
+    for source in config.sources():
+        schema = schema_for_topic(source.topic).canonical()
+        subjects[f"{config.source_topic(source)}-value"] = (schema, "FULL_TRANSITIVE")
+        subjects[f"{config.dlq_topic(source)}-value"] = (dead, OUTPUT_LEVEL)
+    for group in config.feature_groups():
+        schema = json.dumps(feature_schema(group), separators=(",", ":"))
+        subjects[f"{config.feature_topic(group)}-value"] = (schema, OUTPUT_LEVEL)
+        subjects[f"{config.late_topic(group)}-value"] = (late, OUTPUT_LEVEL)
+    return subjects
 
 
 def prepare(settings: Settings, config: JobConfig, say: Callable[[str], None]) -> None:
     """Idempotent: registers the schemas and creates the job's topics if they are missing."""
-    for subject, schema_id, level in register_all(RegistryClient(settings.registry_url)):
+    registry = RegistryClient(settings.registry_url)
+    for subject, schema_id, level in register_all(registry):
         say(f"schema   {subject}: id {schema_id}, {level}")
-    ensure_topics(config.bootstrap, [config.source_topic], SOURCE_PARTITIONS)
-    # The feature topic carries the latest value per entity: compacted.
-    ensure_topics(
-        config.bootstrap, [config.feature_topic], SOURCE_PARTITIONS, {"cleanup.policy": "compact"}
-    )
-    say(f"topics   {config.source_topic} -> {config.feature_topic}")
+    for subject, (schema, level) in subjects(config).items():
+        registry.set_compatibility(subject, level)
+        registry.register(subject, schema)
+    sources = [config.source_topic(s) for s in config.sources()]
+    groups = config.feature_groups()
+    ensure_topics(config.bootstrap, sources, SOURCE_PARTITIONS)
+    # Feature topics carry the latest value per entity: compacted.
+    features = [config.feature_topic(g) for g in groups]
+    ensure_topics(config.bootstrap, features, SOURCE_PARTITIONS, {"cleanup.policy": "compact"})
+    side = [config.late_topic(g) for g in groups] + [config.dlq_topic(s) for s in config.sources()]
+    ensure_topics(config.bootstrap, side, 1)
+    say(f"topics   {', '.join(sources)} -> {len(features)} feature topics, late and dead letters")

@@ -1,28 +1,117 @@
-"""Source tables: Kafka topics decoded with the registry (avro-confluent), with watermarks."""
+"""Source tables: each makes the view `<src>_decoded` that the generated SQL starts from.
+
+Kafka: the record value is read as raw bytes and decoded by the Java function DECODE_AVRO
+(udfs/java) against the topic's reviewed schema, so an undecodable record becomes a row
+with `_error` set (a dead letter) instead of a failed task and a restart loop (Flink's
+avro-confluent format has no way to skip a bad record). The event-time column decodes the
+same bytes (DECODE_AVRO memoizes the last record, so it decodes once); a record without a
+plausible event time (undecodable, or further ahead of its Kafka timestamp than the source
+allows) gets the epoch, so it can never move the watermark.
+
+File: JSON lines of already-decoded events, for tests and batch backfills of exported logs.
+
+The decoded view's columns: every Avro field, `event_time` (rowtime, with the source's
+bounded out-of-orderness watermark), `_claimed_time` (the event time the record claims),
+`_error`, and the origin `_value`, `_topic`, `_partition`, `_offset`, `_kafka_ts`.
+"""
 
 from __future__ import annotations
 
-from pyflink.table import TableDescriptor
+import json
+from pathlib import Path
 
-from flink_jobs.avro_columns import table_schema
-from flink_jobs.job_config import JobConfig
+from pyflink.table import DataTypes, Schema, TableDescriptor, TableEnvironment
+
+from flink_jobs.features.columns import avro_columns
+from flink_jobs.features.compile import interval
+from flink_jobs.features.model import Source
 from flink_jobs.registry import schema_for_topic
 
+EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
+METADATA = (
+    ("_topic", "STRING", "topic"),
+    ("_partition", "INT", "partition"),
+    ("_offset", "BIGINT", "offset"),
+    ("_kafka_ts", "TIMESTAMP_LTZ(3)", "timestamp"),
+)
 
-def interactions_source(config: JobConfig) -> TableDescriptor:
-    """`fan.interactions`: columns from its registered schema, watermark `event_time - delay`."""
-    schema = schema_for_topic("fan.interactions").schema()
-    return (
+
+def _watermark(source: Source) -> str:
+    seconds = source.max_out_of_orderness.total_seconds()
+    return f"`{source.event_time}` - INTERVAL '{seconds:g}' SECOND"
+
+
+def _fields(source: Source) -> list[str]:
+    return [c.name for c in avro_columns(schema_for_topic(source.topic).schema())]
+
+
+def kafka_source(
+    source: Source, topic: str, bootstrap: str, group_id: str, emit_on_event: bool
+) -> TableDescriptor:
+    reader = json.dumps(schema_for_topic(source.topic).schema(), separators=(",", ":"))
+    decoded = "DECODE_AVRO(`value`, '" + reader.replace("'", "''") + "')"
+    claimed = f"{decoded}.`{source.event_time}`"
+    horizon = f"CAST(`_kafka_ts` AS TIMESTAMP(3)) + {interval(source.max_future)}"
+    schema = Schema.new_builder().column("value", DataTypes.BYTES())
+    for name, data_type, key in METADATA:
+        schema.column_by_metadata(name, data_type, key, True)
+    schema.column_by_expression("_event", decoded)
+    schema.column_by_expression(
+        source.event_time,
+        f"COALESCE(CASE WHEN {claimed} <= {horizon} THEN {claimed} END, {EPOCH})",
+    )
+    schema.watermark(source.event_time, _watermark(source))
+    descriptor = (
         TableDescriptor.for_connector("kafka")
-        .schema(table_schema(schema, "event_time", config.watermark_delay_s))
-        .option("topic", config.source_topic)
-        .option("properties.bootstrap.servers", config.bootstrap)
-        .option("properties.group.id", config.consumer_group)
+        .schema(schema.build())
+        .option("topic", topic)
+        .option("properties.bootstrap.servers", bootstrap)
+        .option("properties.group.id", group_id)
         .option("properties.isolation.level", "read_committed")
         .option("scan.startup.mode", "group-offsets")
         .option("properties.auto.offset.reset", "earliest")
-        .option("scan.watermark.idle-timeout", f"{config.idle_timeout_s} s")
-        .option("value.format", "avro-confluent")
-        .option("value.avro-confluent.url", config.registry_url)
-        .build()
+        .option("scan.watermark.idle-timeout", f"{source.idle_timeout.total_seconds():g} s")
+        .option("value.format", "raw")
     )
+    if emit_on_event:  # a watermark after every record: lateness exactly as the reference
+        descriptor.option("scan.watermark.emit.strategy", "on-event")
+    return descriptor.build()
+
+
+def register_kafka_source(
+    t_env: TableEnvironment, source: Source, topic: str, bootstrap: str, group_id: str,
+    emit_on_event: bool,
+) -> None:  # fmt: skip
+    table = f"{source.name}_kafka"
+    descriptor = kafka_source(source, topic, bootstrap, group_id, emit_on_event)
+    t_env.create_temporary_table(table, descriptor)
+    fields = [f"`_event`.`{f}` AS `{f}`" for f in _fields(source) if f != source.event_time]
+    t_env.execute_sql(
+        f"CREATE TEMPORARY VIEW `{source.name}_decoded` AS SELECT {', '.join(fields)}, "
+        f"`{source.event_time}`, `_event`.`{source.event_time}` AS `_claimed_time`, "
+        "`_event`.`_error` AS `_error`, `value` AS `_value`, "
+        f"`_topic`, `_partition`, `_offset`, `_kafka_ts` FROM `{table}`"
+    )
+
+
+def register_file_source(t_env: TableEnvironment, source: Source, path: Path) -> None:
+    """JSON lines of decoded events (`event_time` as 'yyyy-MM-dd HH:mm:ss.SSS', UTC)."""
+    schema = Schema.new_builder()
+    for column in avro_columns(schema_for_topic(source.topic).schema()):
+        schema.column(column.name, column.sql + ("" if column.nullable else " NOT NULL"))
+    schema.column_by_expression("_claimed_time", f"`{source.event_time}`")
+    schema.column_by_expression("_error", "CAST(NULL AS STRING)")
+    schema.column_by_expression("_value", "CAST(NULL AS BYTES)")
+    for name, data_type, _ in METADATA:
+        schema.column_by_expression(name, f"CAST(NULL AS {data_type})")
+    schema.watermark(source.event_time, _watermark(source))
+    table = f"{source.name}_file"
+    t_env.create_temporary_table(
+        table,
+        TableDescriptor.for_connector("filesystem")
+        .schema(schema.build())
+        .option("path", str(path))
+        .format("json")
+        .build(),
+    )
+    t_env.execute_sql(f"CREATE TEMPORARY VIEW `{source.name}_decoded` AS SELECT * FROM `{table}`")

@@ -9,17 +9,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 import pytest
 
+from flink_jobs.features.catalogue import USER_ACTIVITY
 from flink_jobs.job_config import JobConfig
-from flink_jobs.registry import RegistryClient, schema_for_topic
+from flink_jobs.pipeline import subjects as pipeline_subjects
+from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.stack import manager
 from flink_jobs.submit import cancel, job_state, submit
 from flink_jobs.topics import ensure_topics
-from tests.integration.events import DELAY_MS
 
 T = TypeVar("T")
 
@@ -58,33 +60,77 @@ def eventually(probe: Callable[[], T | None], timeout_s: float, what: str) -> T:
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
-def job_topics(stack: Settings, unique: str) -> JobConfig:
-    """A job config on fresh single-partition topics (one watermark), subject registered."""
+@dataclass(frozen=True)
+class TestJob:
+    """A feature job of a test's own, computing user_activity on topics of its own."""
+
+    config: JobConfig
+
+    @property
+    def bootstrap(self) -> str:
+        return self.config.bootstrap
+
+    @property
+    def registry_url(self) -> str:
+        return self.config.registry_url
+
+    @property
+    def job_name(self) -> str:
+        return self.config.job_name
+
+    @property
+    def checkpoint_interval_s(self) -> int:
+        return self.config.checkpoint_interval_s
+
+    @property
+    def source_topic(self) -> str:
+        return self.config.source_topic(USER_ACTIVITY.source)
+
+    @property
+    def feature_topic(self) -> str:
+        return self.config.feature_topic(USER_ACTIVITY)
+
+    @property
+    def late_topic(self) -> str:
+        return self.config.late_topic(USER_ACTIVITY)
+
+    @property
+    def dlq_topic(self) -> str:
+        return self.config.dlq_topic(USER_ACTIVITY.source)
+
+
+def job_topics(stack: Settings, unique: str, groups: str = "user_activity") -> TestJob:
+    """A job on fresh single-partition topics (one watermark, emitted after every event so
+    lateness is exactly the reference's), subjects registered."""
     config = JobConfig(
         bootstrap=stack.kafka_bootstrap,
         registry_url=stack.registry_url,
-        source_topic=f"it.{unique}.interactions",
-        feature_topic=f"features.it_{unique}.v1",
+        groups=groups,
+        namespace=f"it_{unique}",
         consumer_group=f"it-{unique}",
         job_name=f"it-{unique}",
-        watermark_delay_s=DELAY_MS // 1000,
+        watermark_emit="on-event",
         checkpoint_interval_s=2,
     )
     registry = RegistryClient(stack.registry_url)
-    subject = f"{config.source_topic}-value"
-    registry.set_compatibility(subject, "FULL_TRANSITIVE")
-    registry.register(subject, schema_for_topic("fan.interactions").canonical())
-    ensure_topics(stack.kafka_bootstrap, [config.source_topic, config.feature_topic], partitions=1)
-    return config
+    for subject, (schema, level) in pipeline_subjects(config).items():
+        registry.set_compatibility(subject, level)
+        registry.register(subject, schema)
+    sources = [config.source_topic(s) for s in config.sources()]
+    outputs = [config.feature_topic(g) for g in config.feature_groups()]
+    outputs += [config.late_topic(g) for g in config.feature_groups()]
+    outputs += [config.dlq_topic(s) for s in config.sources()]
+    ensure_topics(stack.kafka_bootstrap, sources + outputs, partitions=1)
+    return TestJob(config)
 
 
 @pytest.fixture
-def job(stack: Settings, unique: str) -> Iterator[JobConfig]:
+def job(stack: Settings, unique: str) -> Iterator[TestJob]:
     """The feature job running on the cluster, on topics of its own."""
-    config = job_topics(stack, unique)
-    submission = submit(stack, config)
+    test_job = job_topics(stack, unique)
+    submission = submit(stack, test_job.config)
     assert submission.new
     job_id = submission.job_id
     eventually(lambda: job_state(stack, job_id) == "RUNNING" or None, 60, "job RUNNING")
-    yield config
+    yield test_job
     cancel(stack, job_id)

@@ -6,7 +6,6 @@ import time
 
 import redis
 
-from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import WRITTEN_AT, FeatureGroupRef
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.rebuild import rebuild
@@ -14,9 +13,8 @@ from flink_jobs.settings import Settings
 from flink_jobs.stack import manager
 from flink_jobs.stack.redis_server import Redis
 from flink_jobs.stack.writer import OnlineStoreWriter
-from tests.integration.conftest import eventually
-from tests.integration.events import DELAY_MS, MINUTE, event
-from tests.reference import WindowValue, tumbling_user_activity
+from tests.integration.conftest import TestJob, eventually
+from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 Stored = dict[str, dict[str, str]]
 
@@ -37,7 +35,8 @@ def stored(stack: Settings, ref: FeatureGroupRef) -> Stored:
 
 def matches(values: Stored, ref: FeatureGroupRef, want: dict[str, tuple[int, WindowValue]]) -> bool:
     expected = {
-        ref.key(user): (str(end), str(v.count), str(v.watch_ms)) for user, (end, v) in want.items()
+        ref.key(user): (str(end), str(v.interactions), str(v.watch_ms))
+        for user, (end, v) in want.items()
     }
     found = {
         key: (h.get("_event_time_ms"), h.get("user_interactions_count_1m"),
@@ -47,7 +46,7 @@ def matches(values: Stored, ref: FeatureGroupRef, want: dict[str, tuple[int, Win
     return found == expected
 
 
-def test_redis_outage_and_rebuild(stack: Settings, job: JobConfig) -> None:
+def test_redis_outage_and_rebuild(stack: Settings, job: TestJob) -> None:
     ref = FeatureGroupRef.from_topic(job.feature_topic)
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE
     before = [
@@ -60,8 +59,8 @@ def test_redis_outage_and_rebuild(stack: Settings, job: JobConfig) -> None:
         event("cat", t0, 90),
         event("ann", t0, 130),  # closes [t0 + 1 min, t0 + 2 min)
     ]
-    expected_before, _ = tumbling_user_activity(before, MINUTE, DELAY_MS)
-    expected, _ = tumbling_user_activity(before + during, MINUTE, DELAY_MS)
+    expected_before, _ = user_activity(before)
+    expected, _ = user_activity(before + during)
     producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")
 
     producer.send_all(before)

@@ -10,20 +10,20 @@ import time
 
 import redis
 
-from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests.integration.conftest import eventually
-from tests.integration.events import DELAY_MS, MINUTE, event
-from tests.reference import WindowKey, WindowValue, tumbling_user_activity
+from tests.integration.conftest import TestJob, eventually
+from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 
-def read_features(config: JobConfig, until: set[WindowKey]) -> dict[WindowKey, list[WindowValue]]:
+def read_features(
+    config: TestJob, until: set[tuple[str, int]]
+) -> dict[tuple[str, int], list[WindowValue]]:
     """Every committed feature record from the start of the topic, read until the `until`
     keys have all been seen and then for three more checkpoints, so a duplicate would show."""
-    seen: dict[WindowKey, list[WindowValue]] = {}
+    seen: dict[tuple[str, int], list[WindowValue]] = {}
     linger_until: float | None = None
     for batch in tail_batches(
         config.bootstrap, config.registry_url, config.feature_topic, True, 90
@@ -41,7 +41,7 @@ def read_features(config: JobConfig, until: set[WindowKey]) -> dict[WindowKey, l
     raise AssertionError(f"feature topic never showed {sorted(until - seen.keys())}")
 
 
-def test_exact_features_in_kafka_and_redis(stack: Settings, job: JobConfig) -> None:
+def test_exact_features_in_kafka_and_redis(stack: Settings, job: TestJob) -> None:
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE  # a minute boundary, 30 min ago
     # Timeline (seconds after t0). Windows: w1 [0, 60), w2 [60, 120), w3 [120, 180).
     phase1 = [
@@ -58,7 +58,7 @@ def test_exact_features_in_kafka_and_redis(stack: Settings, job: JobConfig) -> N
         event("cat", t0, 125),  # watermark 120: w2 closes
         event("dan", t0, 200),  # watermark 195: w3 closes; dan's own window stays open
     ]
-    expected, late = tumbling_user_activity(phase1 + phase2, MINUTE, DELAY_MS)
+    expected, late = user_activity(phase1 + phase2)
     assert late == [phase2[0]]
     w1, w2, w3 = t0 + MINUTE, t0 + 2 * MINUTE, t0 + 3 * MINUTE
     assert expected == {
@@ -91,7 +91,7 @@ def test_exact_features_in_kafka_and_redis(stack: Settings, job: JobConfig) -> N
             f"{user}'s window ending {window_end} in Redis",
         )
         value = expected[(user, window_end)]
-        assert int(stored["user_interactions_count_1m"]) == value.count
+        assert int(stored["user_interactions_count_1m"]) == value.interactions
         assert int(stored["user_watch_ms_sum_1m"]) == value.watch_ms
         assert int(stored["_window_start_ms"]) == window_end - MINUTE
     assert store.read(ref, "dan") is None  # dan's window never closed

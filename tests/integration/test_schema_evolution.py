@@ -11,15 +11,14 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from flink_jobs.errors import UserError
-from flink_jobs.job_config import JobConfig
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.schema_compat import check
 from flink_jobs.settings import Settings
 from flink_jobs.submit import active_job_id, job_state
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests.integration.events import DELAY_MS, MINUTE, event
-from tests.reference import WindowValue, tumbling_user_activity
+from tests.integration.conftest import TestJob
+from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 
 def evolved(v1: dict[str, Any], change: str) -> dict[str, Any]:
@@ -35,7 +34,7 @@ def evolved(v1: dict[str, Any], change: str) -> dict[str, Any]:
     return schema
 
 
-def end_offset(config: JobConfig) -> int:
+def end_offset(config: TestJob) -> int:
     consumer = Consumer({"bootstrap.servers": config.bootstrap, "group.id": "it-offsets"})
     try:
         return int(consumer.get_watermark_offsets(TopicPartition(config.source_topic, 0))[1])
@@ -43,7 +42,7 @@ def end_offset(config: JobConfig) -> int:
         consumer.close()
 
 
-def test_v1_v2_side_by_side_and_v3_rejected(stack: Settings, job: JobConfig) -> None:
+def test_v1_v2_side_by_side_and_v3_rejected(stack: Settings, job: TestJob) -> None:
     registry = RegistryClient(stack.registry_url)
     subject = f"{job.source_topic}-value"
     v1 = schema_for_topic("fan.interactions").schema()
@@ -66,7 +65,7 @@ def test_v1_v2_side_by_side_and_v3_rejected(stack: Settings, job: JobConfig) -> 
         v2_events
     )
 
-    expected, _ = tumbling_user_activity(v1_events + v2_events, MINUTE, DELAY_MS)
+    expected, _ = user_activity(v1_events + v2_events)
     assert expected == {
         ("ann", t0 + MINUTE): WindowValue(2, 15_000),
         ("bob", t0 + MINUTE): WindowValue(1, 0),

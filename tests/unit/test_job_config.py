@@ -8,11 +8,24 @@ def test_argv_parses_back_into_the_same_config() -> None:
     config = JobConfig(
         bootstrap="127.0.0.1:19092",
         registry_url="http://127.0.0.1:18080/apis/ccompat/v7",
-        source_topic="it.x",
-        feature_topic="features.it_x.v1",
+        groups="user_activity,user_session",
+        namespace="it_x",
+        watermark_emit="on-event",
         parallelism=2,
     )
     assert JobConfig.parse(config.argv()) == config
+
+
+def test_topics_of_a_namespace_and_unknown_groups() -> None:
+    config = JobConfig(bootstrap="b", registry_url="r", groups="user_session", namespace="it_x")
+    [group] = config.feature_groups()
+    assert config.feature_topic(group) == "features.user_session_it_x.v1"
+    assert config.late_topic(group) == "late.user_session_it_x.v1"
+    assert config.source_topic(group.source) == "fan.interactions.it_x"
+    assert config.dlq_topic(group.source) == "dlq.fan.interactions.it_x"
+    assert len(JobConfig(bootstrap="b", registry_url="r").feature_groups()) >= 4
+    with pytest.raises(ValueError, match="unknown feature groups \\['nope'\\]"):
+        JobConfig(bootstrap="b", registry_url="r", groups="nope").feature_groups()
 
 
 def test_transaction_timeout_must_outlast_checkpoint_and_restart() -> None:

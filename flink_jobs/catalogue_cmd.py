@@ -1,0 +1,90 @@
+"""`sportsfeat catalogue`: the feature groups as declared, their SQL, schemas and releases."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from flink_jobs.errors import UserError
+from flink_jobs.features.avro import feature_schema
+from flink_jobs.features.catalogue import CATALOGUE
+from flink_jobs.features.columns import source_columns
+from flink_jobs.features.compile import Mode, group_statements, render, source_statements
+from flink_jobs.features.model import FeatureGroup, span
+from flink_jobs.features.released import check, release
+from flink_jobs.features.validate import CatalogueError, validate
+from flink_jobs.registry import SCHEMA_DIR
+
+
+def _groups(names: tuple[str, ...]) -> tuple[FeatureGroup, ...]:
+    known = {g.name: g for g in CATALOGUE}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UserError(f"unknown feature group {unknown[0]!r}; known: {', '.join(known)}")
+    return tuple(known[n] for n in names) if names else CATALOGUE
+
+
+@click.group()
+def catalogue() -> None:
+    """The declared feature groups: list them, show their generated SQL, check and release."""
+
+
+@catalogue.command("list")
+def list_groups() -> None:
+    """Every group: version, entity, window, TTL and features."""
+    for g in CATALOGUE:
+        click.echo(f"{g.topic:36} entity {g.entity:10} {g.window}, ttl {span(g.ttl)}")
+        for f in g.features:
+            click.echo(f"    {f.name:40} {f.agg.value:16} {f.column or ''}")
+
+
+@catalogue.command("sql")
+@click.argument("groups", nargs=-1)
+@click.option("--mode", type=click.Choice([m.value for m in Mode]), default="streaming",
+              show_default=True)  # fmt: skip
+def sql(groups: tuple[str, ...], mode: str) -> None:
+    """The SQL the engine generates for GROUPS (default: all), as the job runs it."""
+    chosen, run_mode = _groups(groups), Mode(mode)
+    sources = {g.source.topic: g.source for g in chosen}
+    for topic, source in sources.items():
+        click.echo(render(source_statements(source, list(source_columns(topic)), run_mode)))
+    for group in chosen:
+        click.echo(render(group_statements(group, run_mode)))
+
+
+@catalogue.command("schemas")
+def schemas() -> None:
+    """Write each group's feature-topic schema (schemas/features.<group>.v<n>-value.avsc)."""
+    for group in CATALOGUE:
+        path = SCHEMA_DIR / f"{group.topic}-value.avsc"
+        text = json.dumps(feature_schema(group), indent=2) + "\n"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            click.echo(f"wrote {path.relative_to(SCHEMA_DIR.parent)}")
+
+
+@catalogue.command("check")
+def check_catalogue() -> None:
+    """Validate every definition; released versions unchanged; schema files current."""
+    try:
+        validate(CATALOGUE)
+    except CatalogueError as exc:
+        raise UserError(str(exc)) from exc
+    problems = check(CATALOGUE)
+    for group in CATALOGUE:
+        path = SCHEMA_DIR / f"{group.topic}-value.avsc"
+        if not path.exists() or json.loads(path.read_text()) != feature_schema(group):
+            problems.append(f"{path.name} is stale: run `sportsfeat catalogue schemas`")
+    if problems:
+        raise UserError("catalogue check failed:\n  " + "\n  ".join(problems))
+    features = sum(len(g.features) for g in CATALOGUE)
+    click.echo(f"ok: {len(CATALOGUE)} groups, {features} features, released versions unchanged")
+
+
+@catalogue.command("release")
+def release_groups() -> None:
+    """Freeze every unreleased group version (its definition kept in git from now on)."""
+    for group in CATALOGUE:
+        path = release(group)
+        click.echo(f"released {group.topic} -> {path}" if path else f"{group.topic}: released")

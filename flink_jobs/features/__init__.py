@@ -1,0 +1,1 @@
+"""Declarative feature groups: the model, the catalogue, its validation, and SQL generation."""

@@ -1,0 +1,23 @@
+CREATE TEMPORARY VIEW `fan_interactions_checked` AS
+SELECT *,
+  CASE
+    WHEN `_error` IS NOT NULL THEN `_error`
+    WHEN `event_id` = '' THEN 'missing:event_id'
+    WHEN `user_id` = '' THEN 'missing:user_id'
+    WHEN `content_id` = '' THEN 'missing:content_id'
+    WHEN `session_id` = '' THEN 'missing:session_id'
+    WHEN `watch_time_ms` < 0 THEN 'negative:watch_time_ms'
+    WHEN `position_ms` < 0 THEN 'negative:position_ms'
+    WHEN `_claimed_time` > CAST(`_kafka_ts` AS TIMESTAMP(3)) + INTERVAL '60' MINUTE THEN 'future_event_time'
+  END AS `_reject`
+FROM `fan_interactions_decoded`;
+
+CREATE TEMPORARY VIEW `fan_interactions_events` AS
+SELECT `event_id`, `user_id`, `seq`, `session_id`, `content_id`, `content_type`, `sport`, `league`, `team_ids`, `game_id`, `event_type`, `watch_time_ms`, `position_ms`, `device`, `app_surface`, `event_time`, `_value`, `_topic`, `_partition`, `_offset`, `_kafka_ts`
+FROM (
+  SELECT *, ROW_NUMBER() OVER (
+    PARTITION BY `event_id` ORDER BY `event_time`) AS `_rn`
+  FROM `fan_interactions_checked`
+  WHERE `_reject` IS NULL AND METER_RECORD('read', 'fan.interactions', `event_type`))
+WHERE `_rn` = 1;
+

@@ -1,0 +1,33 @@
+CREATE TEMPORARY VIEW `user_activity_v1_rows` AS
+SELECT `user_id`, `watch_time_ms`, `event_time`, `_value`, `_topic`, `_partition`, `_offset`, `_kafka_ts`,
+  COALESCE(TIMESTAMPADD(MINUTE, TIMESTAMPDIFF(MINUTE, TIMESTAMP '1970-01-01 00:00:00', `event_time`) - MOD(TIMESTAMPDIFF(MINUTE, TIMESTAMP '1970-01-01 00:00:00', `event_time`), 1) + 1, TIMESTAMP '1970-01-01 00:00:00') - INTERVAL '0.001' SECOND <= CURRENT_WATERMARK(`event_time`), FALSE) AS `_late`,
+  CURRENT_WATERMARK(`event_time`) AS `_watermark`
+FROM `fan_interactions_events`;
+
+CREATE TEMPORARY VIEW `user_activity_v1_input` AS
+SELECT `user_id`, `watch_time_ms`, `event_time`
+FROM `user_activity_v1_rows`
+WHERE NOT `_late`;
+
+INSERT INTO `user_activity_v1_late`
+SELECT 'user_activity' AS feature_group, 1 AS version,
+  `user_id` AS entity, `event_time` AS event_time, `_watermark` AS watermark,
+  `_topic` AS source_topic, `_partition` AS source_partition,
+  `_offset` AS source_offset, `_value` AS original
+FROM `user_activity_v1_rows`
+WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'user_activity');
+
+INSERT INTO `user_activity_v1_sink`
+SELECT
+  `user_id` AS `user_id`,
+  `window_start` AS `window_start`,
+  `window_end` AS `window_end`,
+  `user_interactions_count_1m` AS `user_interactions_count_1m`,
+  `user_watch_ms_sum_1m` AS `user_watch_ms_sum_1m`
+FROM (
+  SELECT `user_id`, `window_start`, `window_end`,
+    COUNT(*) AS `user_interactions_count_1m`,
+    SUM(`watch_time_ms`) AS `user_watch_ms_sum_1m`
+  FROM TABLE(TUMBLE(TABLE `user_activity_v1_input`, DESCRIPTOR(`event_time`), INTERVAL '1' MINUTE))
+  GROUP BY `user_id`, `window_start`, `window_end`);
+
