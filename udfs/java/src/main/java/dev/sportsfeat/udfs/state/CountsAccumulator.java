@@ -50,9 +50,11 @@ public final class CountsAccumulator {
         // A heap of the best k, worst on top: O(n log k) instead of sorting all items.
         PriorityQueue<Map.Entry<String, long[]>> best = new PriorityQueue<>(RANK.reversed());
         for (Map.Entry<String, long[]> entry : counts.entrySet()) {
-            best.add(entry);
-            if (best.size() > k) {
+            if (best.size() < k) {
+                best.add(entry);
+            } else if (RANK.compare(entry, best.peek()) < 0) {
                 best.poll();
+                best.add(entry);
             }
         }
         String[] result = new String[best.size()];

@@ -1,6 +1,7 @@
 package dev.sportsfeat.udfs.state;
 
 import java.io.IOException;
+import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -9,9 +10,10 @@ import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.table.annotation.DataTypeHint;
 
 /**
- * APPROX_DISTINCT's accumulator: a DataSketches HLL {@link Union} (HLL_8 registers), created at
- * the first value so that an empty group stays empty. A Union rather than a sketch because it
- * takes both raw values and other sketches, so accumulate and merge need no conversion.
+ * APPROX_DISTINCT's accumulator: a DataSketches HLL_8 sketch, created at the first value so
+ * that an empty group stays empty. A sketch rather than a Union: it heapifies about twice as
+ * fast (state backends like RocksDB do that on every record), and until its first merge it
+ * keeps the more accurate HIP estimator. Merges go through a short-lived Union.
  *
  * <p>RAW with its own serializer: the state holds the sketch's compact image (a few bytes per
  * distinct value while sparse, 2^lgK bytes once dense) instead of a reflective object graph.
@@ -21,29 +23,32 @@ import org.apache.flink.table.annotation.DataTypeHint;
         bridgedTo = HllAccumulator.class,
         rawSerializer = HllAccumulator.Serializer.class)
 public final class HllAccumulator {
-    private Union union;
+    private HllSketch sketch;
 
     public void add(String value, int lgK) {
-        if (union == null) {
-            union = new Union(lgK);
+        if (sketch == null) {
+            sketch = new HllSketch(lgK, TgtHllType.HLL_8);
         }
-        union.update(value);
+        sketch.update(value);
     }
 
     public void merge(HllAccumulator other) {
-        if (other.union == null) {
+        if (other.sketch == null) {
             return;
         }
-        if (union == null) {
-            union = Union.heapify(other.union.toCompactByteArray());
-        } else {
-            union.update(other.union.getResult(TgtHllType.HLL_8));
+        if (sketch == null) {
+            sketch = other.sketch.copy();
+            return;
         }
+        Union union = new Union(Math.max(sketch.getLgConfigK(), other.sketch.getLgConfigK()));
+        union.update(sketch);
+        union.update(other.sketch);
+        sketch = union.getResult(TgtHllType.HLL_8);
     }
 
     /** The estimate rounded to a count, or null for an empty group. */
     public Long estimate() {
-        return union == null ? null : Math.round(union.getEstimate());
+        return sketch == null ? null : Math.round(sketch.getEstimate());
     }
 
     /** Serializer of {@link HllAccumulator}: presence flag, then the compact sketch image. */
@@ -57,9 +62,9 @@ public final class HllAccumulator {
 
         @Override
         protected void write(HllAccumulator value, DataOutputView out) throws IOException {
-            out.writeBoolean(value.union != null);
-            if (value.union != null) {
-                writeBytes(value.union.toCompactByteArray(), out);
+            out.writeBoolean(value.sketch != null);
+            if (value.sketch != null) {
+                writeBytes(value.sketch.toCompactByteArray(), out);
             }
         }
 
@@ -67,7 +72,7 @@ public final class HllAccumulator {
         protected HllAccumulator read(int version, DataInputView in) throws IOException {
             HllAccumulator acc = new HllAccumulator();
             if (in.readBoolean()) {
-                acc.union = Union.heapify(readBytes(in));
+                acc.sketch = HllSketch.heapify(readBytes(in));
             }
             return acc;
         }
