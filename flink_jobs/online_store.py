@@ -67,6 +67,11 @@ class FeatureGroupRef:
         return f"feat:{self.group}:v{self.version}:{entity_id}"
 
 
+def _stored(value: str | int | float | list[str]) -> str:
+    """A feature value as Redis keeps it: lists as JSON, the rest as text."""
+    return json.dumps(value) if isinstance(value, list) else str(value)
+
+
 @dataclass(frozen=True)
 class FeatureRow:
     """One feature-group value for one entity, as the writer applies it."""
@@ -75,7 +80,7 @@ class FeatureRow:
     entity_id: str
     event_time_ms: int
     window_start_ms: int
-    features: Mapping[str, str | int | float]
+    features: Mapping[str, str | int | float | list[str]]
 
 
 class OnlineStore:
@@ -110,7 +115,7 @@ class OnlineStore:
             self._sha = str(self._redis.script_load(GUARDED_WRITE))  # type: ignore[no-untyped-call]
         pipe = self._redis.pipeline(transaction=False)
         for row in rows:
-            fields = {name: str(value) for name, value in row.features.items()}
+            fields = {name: _stored(value) for name, value in row.features.items()}
             fields[EVENT_TIME] = fields[WINDOW_END] = str(row.event_time_ms)
             fields[WINDOW_START] = str(row.window_start_ms)
             fields[WRITTEN_AT] = str(now_ms)

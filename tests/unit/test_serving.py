@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from flink_jobs.errors import UserError
-from flink_jobs.feature_groups import FeatureGroup, feature_group
+from flink_jobs.feature_groups import FEATURE_GROUPS, FeatureGroup, feature_group
 from flink_jobs.metrics import METRICS
 from flink_jobs.online_store import EVENT_TIME, WINDOW_END, WINDOW_START, WRITTEN_AT
 from flink_jobs.serving.app import (
@@ -245,7 +245,8 @@ def test_an_unknown_group_or_version_names_the_known_ones(api: TestClient) -> No
         response = api.get(path)
         assert response.status_code == 404
     assert api.get("/features/user_activty/v1/u1").json() == {
-        "detail": "unknown feature group user_activty v1; known: user_activity v1"
+        "detail": "unknown feature group user_activty v1; known: "
+        + ", ".join(f"{g.name} v{g.version}" for g in FEATURE_GROUPS)
     }
     assert api.post("/features/nope/v1/batch", json={"entity_ids": ["u1"]}).status_code == 404
 
