@@ -20,6 +20,7 @@ from flink_jobs.features.columns import avro_columns
 from flink_jobs.features.model import FeatureGroup, Lifetime, Source
 from flink_jobs.job_config import JobConfig
 from flink_jobs.registry import SCHEMA_DIR
+from flink_jobs.settings import load_settings
 
 # Must stay within the broker's transaction.max.timeout.ms and well above checkpoint
 # interval + checkpoint duration + restart time, or a restart aborts committed output.
@@ -65,6 +66,8 @@ def _sink(
         .option("sink.transactional-id-prefix", f"{config.job_name}-{topic}")
         .option("properties.transaction.timeout.ms", str(TRANSACTION_TIMEOUT_MS))
     )
+    for name, value in load_settings().kafka_java_security().items():  # prod: SASL_SSL
+        descriptor.option(f"properties.{name}", value)
     if key is not None:
         descriptor.option("key.format", "raw")
         if not upsert:

@@ -26,6 +26,7 @@ from flink_jobs.features.columns import avro_columns
 from flink_jobs.features.compile import interval
 from flink_jobs.features.model import Source
 from flink_jobs.registry import schema_for_topic
+from flink_jobs.settings import load_settings
 
 EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
 METADATA = (
@@ -73,6 +74,8 @@ def kafka_source(
         .option("scan.watermark.idle-timeout", f"{source.idle_timeout.total_seconds():g} s")
         .option("value.format", "raw")
     )
+    for key, value in load_settings().kafka_java_security().items():  # prod: SASL_SSL
+        descriptor.option(f"properties.{key}", value)
     if emit_on_event:  # a watermark after every record: lateness exactly as the reference
         descriptor.option("scan.watermark.emit.strategy", "on-event")
     return descriptor.build()
