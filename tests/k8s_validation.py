@@ -51,8 +51,10 @@ Manifest = dict[str, Any]
 
 def render(kustomization: Path) -> list[Manifest]:
     """`kustomize build` of a kustomization directory, as objects."""
+    binary = kustomize_binary(load_settings())
+    assert binary.is_file(), f"{binary} is missing: `./dev setup` (sportsfeat setup) builds it"
     result = subprocess.run(
-        [str(kustomize_binary(load_settings())), "build", str(kustomization)],
+        [str(binary), "build", str(kustomization)],
         capture_output=True,
         text=True,
         check=False,
