@@ -16,7 +16,7 @@ from flink_jobs.features.compile import Mode, catalogue_statements
 from flink_jobs.job_config import JobConfig
 from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, dead_letter_sink, feature_sink, late_sink
 from flink_jobs.sources import register_kafka_source
-from udfs import register_java_functions
+from udfs import job_parameters, register_java_functions
 
 
 def job_settings(config: JobConfig) -> dict[str, str]:
@@ -27,7 +27,7 @@ def job_settings(config: JobConfig) -> dict[str, str]:
         "parallelism.default": str(config.parallelism),
         "table.local-time-zone": "UTC",  # window bounds and timestamps are UTC instants
         # DECODE_AVRO fetches writer schemas by id from the registry.
-        "pipeline.global-job-parameters": f"'sportsfeat.registry.url':'{config.registry_url}'",
+        "pipeline.global-job-parameters": job_parameters(config.registry_url),
         # State of non-window operators (deduplication) expires after the dedup horizon;
         # lifetime groups set their own TTL with a STATE_TTL hint.
         "table.exec.state.ttl": f"{int(horizon.total_seconds())} s",

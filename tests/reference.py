@@ -2,10 +2,11 @@
 
 Written from the semantics documented in flink_jobs/features/model.py and compile.py:
 
-- events arrive in a given order on one partition; invalid ones are dead letters;
+- events arrive in a given order on one partition; invalid ones are dead letters (an event
+  may carry `_kafka_ts`, its Kafka timestamp, and `_error`, a decode failure);
 - a redelivered event (same dedup key) counts once: the first delivery wins;
 - the watermark after an event is `max event time so far - max_out_of_orderness`;
-  every event with a plausible event time advances it, valid or not;
+  every decoded event advances it, valid or not, except one from the future;
 - a group row is late when the first window that would hold it ends at or before
   `watermark + 1 ms` (the watermark before the row): it is routed, never counted;
 - windows: tumbling, hopping (every window of `size` starting at a multiple of `slide`),
@@ -33,6 +34,7 @@ from flink_jobs.features.model import (
     Lifetime,
     Op,
     Session,
+    Source,
     Tumbling,
     Where,
 )
@@ -108,10 +110,32 @@ def _rows_of(group: FeatureGroup, event: Event) -> list[tuple[str, Event]]:
 
 @dataclass
 class Routed:
-    """What the stream does with a group's rows: counted per entity, or late."""
+    """What the stream does with a group's rows: counted per entity, or late; and the
+    watermark after the last event (None in batch, or when no event had a time)."""
 
     counted: dict[str, list[Event]] = field(default_factory=lambda: defaultdict(list))
     late: list[tuple[str, Event]] = field(default_factory=list)
+    watermark: int | None = None
+
+
+def reason(source: Source, event: Event) -> str | None:
+    """Why a decoded event is a dead letter (None: valid), per the source's documented rules;
+    `_error` marks a record that did not decode (its bytes are not an event)."""
+    if event.get("_error"):
+        return str(event["_error"])
+    for column in source.required:
+        if event[column] == "":
+            return f"missing:{column}"
+    for column in source.non_negative:
+        if event[column] < 0:
+            return f"negative:{column}"
+    for column, allowed in source.one_of:
+        if event[column] not in allowed:
+            return f"invalid:{column}"
+    sent = event.get("_kafka_ts")
+    if sent is not None and event[source.event_time] > sent + ms(source.max_future):
+        return "future_event_time"
+    return None
 
 
 def route(group: FeatureGroup, events: Sequence[Event], streaming: bool) -> Routed:
@@ -121,7 +145,7 @@ def route(group: FeatureGroup, events: Sequence[Event], streaming: bool) -> Rout
     watermark: int | None = None
     for event in events:
         t = int(event[source.event_time])
-        valid = not event.get("_invalid")
+        valid = reason(source, event) is None
         key = event[source.dedup_key]
         if valid and key not in seen:
             seen.add(key)
@@ -131,8 +155,9 @@ def route(group: FeatureGroup, events: Sequence[Event], streaming: bool) -> Rout
                     routed.late.append((entity, row))
                 else:
                     routed.counted[entity].append(row)
-        if not event.get("_no_event_time"):
+        if not event.get("_error") and reason(source, event) != "future_event_time":
             watermark = t - delay if watermark is None else max(watermark, t - delay)
+    routed.watermark = watermark if streaming else None
     return routed
 
 
@@ -147,13 +172,25 @@ def _sessions(rows: list[Event], et: str, gap: int) -> list[list[Event]]:
 
 
 def compute(
-    group: FeatureGroup, events: Sequence[Event], streaming: bool = True
+    group: FeatureGroup, events: Sequence[Event], streaming: bool = True, ended: bool = False
 ) -> tuple[dict[WindowKey, dict[str, Any]], list[tuple[str, Event]]]:
-    """(feature rows by entity and window, late rows) for events in arrival order."""
+    """(feature rows by entity and window, late rows) for events in arrival order.
+
+    A stream that has not `ended` has emitted only the windows its watermark closed (a
+    lifetime group: only its closed tiles); an ended one (bounded input) all of them.
+    """
     routed = route(group, events, streaming)
     et = group.source.event_time
     result: dict[WindowKey, dict[str, Any]] = {}
+    w = routed.watermark if not ended else None
+    if w is not None and isinstance(group.window, Lifetime):
+        for entity, rows in routed.counted.items():
+            routed.counted[entity] = [
+                r for r in rows if first_window_end(group, int(r[et])) - 1 <= w
+            ]
     for entity, rows in routed.counted.items():
+        if not rows:
+            continue
         if isinstance(group.window, Session):
             gap = ms(group.window.gap)
             for s in _sessions(rows, et, gap):
@@ -169,6 +206,8 @@ def compute(
                     by_window[bounds].append(row)
             for (start, end), members in by_window.items():
                 result[(entity, start, end)] = features(group, members)
+    if w is not None and not isinstance(group.window, Lifetime):
+        result = {key: value for key, value in result.items() if key[2] - 1 <= w}
     return result, routed.late
 
 

@@ -30,6 +30,12 @@ INTERACTIONS = Source(
     topic="fan.interactions",
     required=("event_id", "user_id", "content_id", "session_id"),
     non_negative=("watch_time_ms", "position_ms"),
+    one_of=(  # as the schema documents them
+        ("event_type", ("view", "play", "pause", "resume", "complete", "click", "like", "share")),
+        ("content_type", ("video", "clip", "article", "live_stream")),
+        ("device", ("ios", "android", "web", "tv", "console")),
+        ("app_surface", ("home", "search", "game_center", "team_page", "player", "notification")),
+    ),
 )
 
 VIEWS = (Where("event_type", Op.EQ, "view"),)

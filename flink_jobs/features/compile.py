@@ -110,6 +110,10 @@ def source_statements(source: Source, fields: list[str], mode: Mode) -> list[Sta
     checks = ["WHEN `_error` IS NOT NULL THEN `_error`"]
     checks += [f"WHEN {q(c)} = '' THEN 'missing:{c}'" for c in source.required]
     checks += [f"WHEN {q(c)} < 0 THEN 'negative:{c}'" for c in source.non_negative]
+    checks += [
+        f"WHEN {q(c)} NOT IN ({', '.join(_literal(v) for v in values)}) THEN 'invalid:{c}'"
+        for c, values in source.one_of
+    ]
     future = f"CAST(`_kafka_ts` AS TIMESTAMP(3)) + INTERVAL '{_minutes(source.max_future)}' MINUTE"
     checks.append(f"WHEN `_claimed_time` > {future} THEN 'future_event_time'")
     cases = "\n    ".join(checks)
@@ -123,9 +127,10 @@ def source_statements(source: Source, fields: list[str], mode: Mode) -> list[Sta
         statements.append(
             Statement(
                 f"{s}_dlq",
-                "SELECT `_value` AS original, `_reject` AS reason, `_topic` AS source_topic,\n"
-                "  `_partition` AS source_partition, `_offset` AS source_offset,\n"
-                "  CAST(`_kafka_ts` AS TIMESTAMP(3)) AS source_timestamp\n"
+                "SELECT `_value` AS `original`, `_reject` AS `reason`,\n"
+                "  `_topic` AS `source_topic`, `_partition` AS `source_partition`,\n"
+                "  `_offset` AS `source_offset`,\n"
+                "  CAST(`_kafka_ts` AS TIMESTAMP(3)) AS `source_timestamp`\n"
                 f"FROM `{s}_checked`\n"
                 f"WHERE `_reject` IS NOT NULL AND METER_RECORD('dead_letter', "
                 f"'{source.topic}', `_reject`)",
@@ -190,10 +195,11 @@ def group_statements(group: FeatureGroup, mode: Mode) -> list[Statement]:
             ),
             Statement(
                 f"{g}_late",
-                f"SELECT '{group.name}' AS feature_group, {group.version} AS version,\n"
-                f"  {_entity(group)} AS entity, {et} AS event_time, `_watermark` AS watermark,\n"
-                "  `_topic` AS source_topic, `_partition` AS source_partition,\n"
-                "  `_offset` AS source_offset, `_value` AS original\n"
+                f"SELECT '{group.name}' AS `feature_group`, {group.version} AS `version`,\n"
+                f"  {_entity(group)} AS `entity`, {et} AS `event_time`,\n"
+                "  `_watermark` AS `watermark`,\n"
+                "  `_topic` AS `source_topic`, `_partition` AS `source_partition`,\n"
+                "  `_offset` AS `source_offset`, `_value` AS `original`\n"
                 f"FROM `{g}_rows`\n"
                 f"WHERE `_late` AND METER_RECORD('late', '{group.source.topic}', '{group.name}')",
                 sink=True,
@@ -231,8 +237,12 @@ def _half_life_ms(feature: Feature) -> int:
     return int(feature.half_life.total_seconds() * 1000)
 
 
-def _call(f: Feature, et: str) -> str:
-    """The aggregate call of a feature (RATIO and PERCENTILE are built by `aggregates`)."""
+def _call(f: Feature, et: str, mode: Mode) -> str:
+    """The aggregate call of a feature (RATIO and PERCENTILE are built by `aggregates`).
+
+    Exact distinct counts are Flink's COUNT(DISTINCT) in streaming (state in a MapView);
+    batch planning cannot mix COUNT(DISTINCT) with Java aggregates in one window
+    aggregation, so batch counts them with EXACT_DISTINCT (same result)."""
     match f.agg:
         case Agg.COUNT:
             return "COUNT(*)"
@@ -245,6 +255,8 @@ def _call(f: Feature, et: str) -> str:
         case Agg.STDDEV:
             return f"STDDEV_POP({_value(f, 'DOUBLE')})"
         case Agg.COUNT_DISTINCT:
+            if mode is Mode.BATCH:
+                return f"EXACT_DISTINCT({_value(f)})"
             return f"COUNT(DISTINCT {_value(f)})"
         case Agg.APPROX_DISTINCT:
             return f"APPROX_DISTINCT({_value(f)}, {f.lg_k})"
@@ -259,7 +271,7 @@ def _call(f: Feature, et: str) -> str:
     raise ValueError(f"{f.name}: {f.agg.value} is not a single aggregate call")
 
 
-def aggregates(group: FeatureGroup) -> Aggregates:
+def aggregates(group: FeatureGroup, mode: Mode) -> Aggregates:
     inner: list[tuple[str, str]] = []
     outer: list[tuple[str, str]] = []
     sketches: dict[tuple[str | None, tuple[Where, ...]], list[Feature]] = {}
@@ -271,7 +283,7 @@ def aggregates(group: FeatureGroup) -> Aggregates:
         elif f.agg is Agg.PERCENTILE:
             sketches.setdefault((f.column, f.where), []).append(f)
         else:
-            inner.append((f.name, _call(f, et) + _filter(f.where)))
+            inner.append((f.name, _call(f, et, mode) + _filter(f.where)))
             outer.append((f.name, q(f.name)))
     for i, ((column, where), features) in enumerate(sketches.items()):
         alias = f"_quantiles{i}"
@@ -307,7 +319,7 @@ def _window_tvf(group: FeatureGroup, window: Window) -> str:
 
 def aggregation(group: FeatureGroup, mode: Mode) -> str:
     """The query whose rows are the group's feature records: entity, window, features."""
-    aggs = aggregates(group)
+    aggs = aggregates(group, mode)
     keys = ", ".join(q(k) for k in group.keys)
     window = group.window
     bounds = "`window_start`, `window_end`"
@@ -379,6 +391,24 @@ def _lifetime(group: FeatureGroup, window: Lifetime, aggs: Aggregates, mode: Mod
         hint = f"/*+ STATE_TTL('_tiles' = '{days} d') */ "
     return (
         f"SELECT {hint}{keys},\n{_select(merged)}\nFROM (\n  {tiles}) AS `_tiles`\nGROUP BY {keys}"
+    )
+
+
+def point_in_time(group: FeatureGroup) -> str:
+    """Training rows (batch): each label (entity, `at`) of the view `labels` joined with the
+    group's latest row valid at `at` (window end <= `at`, within the TTL), from the view
+    `<group>_features`; NULL features when there is none."""
+    ttl_s = int(group.ttl.total_seconds())
+    features = ", ".join(q(f.name) for f in group.features)
+    return (
+        f"SELECT `entity`, `at`, `window_end` AS `feature_time`, {features}\n"
+        "FROM (\n"
+        f"  SELECT l.`entity`, l.`at`, f.*, ROW_NUMBER() OVER (\n"
+        "    PARTITION BY l.`entity`, l.`at` ORDER BY f.`window_end` DESC) AS `_rn`\n"
+        f"  FROM `labels` AS l LEFT JOIN `{group.table}_features` AS f\n"
+        f"    ON f.{q(group.entity)} = l.`entity` AND f.`window_end` <= l.`at`\n"
+        f"    AND f.`window_end` > l.`at` - INTERVAL '{ttl_s}' SECOND)\n"
+        "WHERE `_rn` = 1"
     )
 
 

@@ -170,6 +170,7 @@ class Source:
     dedup_horizon: timedelta = timedelta(minutes=10)
     required: tuple[str, ...] = ()  # string columns that must be non-empty
     non_negative: tuple[str, ...] = ()  # numeric columns that must be >= 0
+    one_of: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (column, allowed values)
     max_future: timedelta = timedelta(hours=1)  # event time ahead of the Kafka timestamp
 
     @property

@@ -126,6 +126,10 @@ def group_problems(group: FeatureGroup) -> Iterator[str]:
     for key in group.keys:
         if key not in columns:
             yield f"key column {key!r} is not in the source schema"
+    source = group.source
+    for column in (*source.required, *source.non_negative, *(c for c, _ in source.one_of)):
+        if column not in columns:
+            yield f"source rule on {column!r}: not a column of {source.topic}"
     if group.source.event_time not in columns:
         yield f"event-time column {group.source.event_time!r} is not in the source schema"
     yield from _window_problems(group)

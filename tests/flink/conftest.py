@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_jobs.settings import load_settings
-from flink_jobs.stack.jars import flink_jars
+from flink_jobs.stack.jars import connector_jars
 from udfs import register_java_functions
 
 pytestmark = pytest.mark.flink
@@ -22,7 +21,7 @@ def table_env(streaming: bool) -> TableEnvironment:
     config = t_env.get_config()
     config.set("table.local-time-zone", "UTC")
     config.set("parallelism.default", "1")
-    jars = flink_jars(load_settings().jar_cache)
+    jars = connector_jars()
     config.set("pipeline.jars", ";".join(p.as_uri() for p in jars))
     register_java_functions(t_env)
     return t_env

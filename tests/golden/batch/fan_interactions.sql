@@ -8,6 +8,10 @@ SELECT *,
     WHEN `session_id` = '' THEN 'missing:session_id'
     WHEN `watch_time_ms` < 0 THEN 'negative:watch_time_ms'
     WHEN `position_ms` < 0 THEN 'negative:position_ms'
+    WHEN `event_type` NOT IN ('view', 'play', 'pause', 'resume', 'complete', 'click', 'like', 'share') THEN 'invalid:event_type'
+    WHEN `content_type` NOT IN ('video', 'clip', 'article', 'live_stream') THEN 'invalid:content_type'
+    WHEN `device` NOT IN ('ios', 'android', 'web', 'tv', 'console') THEN 'invalid:device'
+    WHEN `app_surface` NOT IN ('home', 'search', 'game_center', 'team_page', 'player', 'notification') THEN 'invalid:app_surface'
     WHEN `_claimed_time` > CAST(`_kafka_ts` AS TIMESTAMP(3)) + INTERVAL '60' MINUTE THEN 'future_event_time'
   END AS `_reject`
 FROM `fan_interactions_decoded`;

@@ -14,7 +14,7 @@ FROM (
   SELECT `user_id`, MIN(`event_time`) AS `window_start`, MAX(`event_time`) + INTERVAL '30' MINUTE AS `window_end`,
     COUNT(*) AS `session_events_count`,
     SUM(`watch_time_ms`) AS `session_watch_ms_sum`,
-    COUNT(DISTINCT `content_id`) AS `session_content_distinct`
+    EXACT_DISTINCT(`content_id`) AS `session_content_distinct`
   FROM (
     SELECT *, SUM(`_new`) OVER (PARTITION BY `user_id` ORDER BY `event_time`
       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `_session`

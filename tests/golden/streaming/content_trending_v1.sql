@@ -10,10 +10,11 @@ FROM `content_trending_v1_rows`
 WHERE NOT `_late`;
 
 INSERT INTO `content_trending_v1_late`
-SELECT 'content_trending' AS feature_group, 1 AS version,
-  `content_id` AS entity, `event_time` AS event_time, `_watermark` AS watermark,
-  `_topic` AS source_topic, `_partition` AS source_partition,
-  `_offset` AS source_offset, `_value` AS original
+SELECT 'content_trending' AS `feature_group`, 1 AS `version`,
+  `content_id` AS `entity`, `event_time` AS `event_time`,
+  `_watermark` AS `watermark`,
+  `_topic` AS `source_topic`, `_partition` AS `source_partition`,
+  `_offset` AS `source_offset`, `_value` AS `original`
 FROM `content_trending_v1_rows`
 WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'content_trending');
 

@@ -11,10 +11,11 @@ FROM `game_engagement_v1_rows`
 WHERE NOT `_late`;
 
 INSERT INTO `game_engagement_v1_late`
-SELECT 'game_engagement' AS feature_group, 1 AS version,
-  `game_id` AS entity, `event_time` AS event_time, `_watermark` AS watermark,
-  `_topic` AS source_topic, `_partition` AS source_partition,
-  `_offset` AS source_offset, `_value` AS original
+SELECT 'game_engagement' AS `feature_group`, 1 AS `version`,
+  `game_id` AS `entity`, `event_time` AS `event_time`,
+  `_watermark` AS `watermark`,
+  `_topic` AS `source_topic`, `_partition` AS `source_partition`,
+  `_offset` AS `source_offset`, `_value` AS `original`
 FROM `game_engagement_v1_rows`
 WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'game_engagement');
 

@@ -10,10 +10,11 @@ FROM `user_team_affinity_v1_rows`
 WHERE NOT `_late`;
 
 INSERT INTO `user_team_affinity_v1_late`
-SELECT 'user_team_affinity' AS feature_group, 1 AS version,
-  `user_id` || ':' || `team_id` AS entity, `event_time` AS event_time, `_watermark` AS watermark,
-  `_topic` AS source_topic, `_partition` AS source_partition,
-  `_offset` AS source_offset, `_value` AS original
+SELECT 'user_team_affinity' AS `feature_group`, 1 AS `version`,
+  `user_id` || ':' || `team_id` AS `entity`, `event_time` AS `event_time`,
+  `_watermark` AS `watermark`,
+  `_topic` AS `source_topic`, `_partition` AS `source_partition`,
+  `_offset` AS `source_offset`, `_value` AS `original`
 FROM `user_team_affinity_v1_rows`
 WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'user_team_affinity');
 
