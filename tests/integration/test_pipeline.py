@@ -10,8 +10,10 @@ import time
 
 import redis
 
+from flink_jobs.avro_decoder import ConfluentAvroDecoder
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
+from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings
 from flink_jobs.topic_tail import as_ms, tail_batches
 from tests.integration.conftest import TestJob, eventually
@@ -78,6 +80,20 @@ def test_exact_features_in_kafka_and_redis(stack: Settings, job: TestJob) -> Non
 
     # Exactly once: every window exactly once, with exactly the reference values.
     assert features == {key: [value] for key, value in expected.items()}
+
+    # The late event is not lost: it is in the group's late topic, with where it came from.
+    [late_record] = next(
+        batch
+        for batch in tail_batches(job.bootstrap, job.registry_url, job.late_topic, True, 30)
+        if batch
+    )
+    entity, routed = late_record
+    assert entity == "ann" and routed["feature_group"] == "user_activity"
+    assert as_ms(routed["event_time"]) == phase2[0]["event_time"]
+    assert as_ms(routed["watermark"]) > as_ms(routed["event_time"])  # how late: the difference
+    assert (routed["source_topic"], routed["source_offset"]) == (job.source_topic, len(phase1))
+    decoder = ConfluentAvroDecoder(RegistryClient(job.registry_url))
+    assert decoder.decode(routed["original"])["event_id"] == phase2[0]["event_id"]
 
     # Redis holds each user's newest window, with its window as metadata.
     store = OnlineStore(redis.Redis.from_url(stack.redis_url), ttl_ms=0)
