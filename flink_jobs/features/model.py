@@ -3,7 +3,7 @@
 Everything here is a frozen value object; `flink_jobs.features.validate` checks a catalogue
 on load and `flink_jobs.features.compile` turns it into Flink SQL. The semantics each
 definition promises are documented here, because the reference implementation in
-tests/reference.py is written from these docstrings, not from the generated SQL.
+flink_jobs/verify/reference.py is written from these docstrings, not from the generated SQL.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ from flink_jobs.features.columns import source_columns
 from flink_jobs.features.compile import Mode, aggregation, group_statements, source_statements
 from flink_jobs.features.model import Agg, FeatureGroup, Lifetime
 from flink_jobs.sources import register_file_source
-from tests import reference, timeline
-from tests.compare import Rows, compare
+from flink_jobs.verify import reference
+from flink_jobs.verify.compare import Rows, compare
+from tests import timeline
 from tests.flink.conftest import table_env
 
 pytestmark = pytest.mark.flink

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flink_jobs.features.catalogue import USER_ACTIVITY
-from tests import reference
+from flink_jobs.verify import reference
 
 MINUTE = 60_000
 DELAY_MS = 5_000  # the job's watermark delay in these tests

@@ -16,8 +16,9 @@ from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings
 from flink_jobs.submit import cancel, job_state, submit
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests import reference, timeline
-from tests.compare import Rows, compare
+from flink_jobs.verify import reference
+from flink_jobs.verify.compare import Rows, compare
+from tests import timeline
 from tests.integration.conftest import eventually, job_topics
 
 FLUSH_USER = "zz_flush"

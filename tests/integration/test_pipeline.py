@@ -1,7 +1,7 @@
 """End to end on the real stack: events -> Kafka -> Flink job -> feature topic -> Redis.
 
 The job runs on the stack's Flink cluster, on topics of its own. Expected values come
-from tests/reference.py on the same events, never from the job.
+from flink_jobs/verify/reference.py on the same events, never from the job.
 """
 
 from __future__ import annotations

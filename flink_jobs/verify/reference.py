@@ -214,8 +214,7 @@ def compute(
 def features(group: FeatureGroup, rows: list[Event]) -> dict[str, Any]:
     values = {f.name: aggregate(f, rows, group.source.event_time) for f in group.features}
     for f in group.features:
-        if f.agg is Agg.RATIO:
-            assert f.ratio_of is not None
+        if f.agg is Agg.RATIO and f.ratio_of is not None:
             num, den = (values[n] for n in f.ratio_of)
             values[f.name] = None if not den or num is None else num / den
     return values
@@ -236,7 +235,8 @@ def aggregate(f: Feature, all_rows: list[Event], et: str) -> Any:
             (1.0 if f.column is None else float(r[f.column])) * 2 ** (-(t_last - int(r[et])) / half)
             for r in rows
         )
-    assert f.column is not None
+    if f.column is None:
+        raise ValueError(f"{f.name}: {f.agg.value} needs a column")
     pairs = [(int(r[et]), r[f.column]) for r in rows if r[f.column] is not None]
     values = [v for _, v in pairs]
     if f.agg in (Agg.COUNT_DISTINCT, Agg.APPROX_DISTINCT):
