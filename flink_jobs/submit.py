@@ -59,14 +59,15 @@ class Submission:
         return f"{job_name} submitted as {self.job_id}{resumed}"
 
 
-def submit(settings: Settings, config: JobConfig) -> Submission:
+def submit(settings: Settings, config: JobConfig, restore_from: str | None = None) -> Submission:
     """Submit the job unless one of the same name is active; a job that `stack down` stopped
-    with a savepoint resumes from it."""
+    with a savepoint resumes from it, or from `restore_from` (a savepoint or a retained
+    checkpoint) when given."""
     existing = active_job_id(settings, config.job_name)
     if existing:
         return Submission(existing, new=False)
     cluster = FlinkCluster(settings)
-    savepoint = savepoints.pending(settings).get(config.job_name)
+    savepoint = restore_from or savepoints.pending(settings).get(config.job_name)
     argv = [
         str(FLINK_HOME / "bin" / "flink"), "run", "-d",
         *(["-s", savepoint] if savepoint else []),
