@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -15,6 +16,7 @@ from flink_jobs.features.model import FeatureGroup, span
 from flink_jobs.features.released import check, release
 from flink_jobs.features.validate import CatalogueError, validate
 from flink_jobs.registry import SCHEMA_DIR
+from flink_jobs.settings import Settings
 
 
 def _groups(names: tuple[str, ...]) -> tuple[FeatureGroup, ...]:
@@ -88,3 +90,41 @@ def release_groups() -> None:
     for group in CATALOGUE:
         path = release(group)
         click.echo(f"released {group.topic} -> {path}" if path else f"{group.topic}: released")
+
+
+@click.command("backfill")
+@click.argument("groups", nargs=-1)
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON lines of decoded events (event_time as 'yyyy-MM-dd HH:mm:ss.SSS', UTC).",
+)
+@click.option(
+    "--topic", help="Instead of --events: a source topic, read from its start to its current end."
+)
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON lines {"entity": ..., "at": "yyyy-MM-dd HH:mm:ss.SSS"}: also write '
+    "point-in-time training rows.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for <topic>/ feature rows and training/<topic>/ rows (JSON lines).",
+)
+@click.pass_obj
+def backfill_cmd(
+    settings: Settings, groups: tuple[str, ...], events_file: Path | None, topic: str | None,
+    labels: Path | None, out: Path,
+) -> None:  # fmt: skip
+    """Compute GROUPS (default: all) in Flink's batch mode from an event file or a bounded
+    topic, with the same definitions the streaming job runs."""
+    from flink_jobs.backfill import TopicRange, backfill
+
+    if (events_file is None) == (topic is None):
+        raise UserError("give exactly one of --events FILE or --topic TOPIC")
+    events = events_file or TopicRange(settings.kafka_bootstrap, settings.registry_url, str(topic))
+    backfill(_groups(groups), events, out, labels, say=click.echo)

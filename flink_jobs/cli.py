@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from flink_jobs.catalogue_cmd import catalogue
+from flink_jobs.catalogue_cmd import backfill_cmd, catalogue
 from flink_jobs.errors import UserError
 from flink_jobs.generate_cmd import generate
 from flink_jobs.job_config import JobConfig
@@ -334,6 +334,37 @@ def features(settings: Settings, entity_id: str, group: str, version: int) -> No
 
 
 @cli.command()
+@click.option("--quick", is_flag=True, help="Only a TaskManager kill and a hard broker restart.")
+@click.option("--only", multiple=True, metavar="DRILL", help="Run just these drills (repeatable).")
+@click.option("--rate", type=click.FloatRange(1), default=300, show_default=True,
+              help="Steady load, events per second.")  # fmt: skip
+@pass_settings
+def drills(settings: Settings, quick: bool, only: tuple[str, ...], rate: float) -> None:
+    """Failure drills on the running stack: kill -9 TaskManager and JobManager, restart Kafka
+    (clean and hard), Redis and the registry, crash right after a checkpoint, all under
+    steady load with poison pills; then an oracle proves no feature update was lost or
+    duplicated. Writes benchmarks/results/drills[-quick].md; exit 1 when the oracle fails."""
+    from flink_jobs.drills.faults import DRILLS, QUICK
+    from flink_jobs.drills.run import run_drills, write_report
+
+    unknown = [name for name in only if name not in DRILLS]
+    if unknown:
+        raise UserError(f"unknown drill {unknown[0]!r}; drills: {', '.join(DRILLS)}")
+    names = list(only) or list(QUICK if quick else DRILLS)
+    command = (
+        "sportsfeat drills"
+        + (" --quick" if quick else "")
+        + "".join(f" --only {name}" for name in only)
+    )
+    report = run_drills(settings, names, rate, command, say)
+    path = write_report(report, "drills-quick" if quick else "drills")
+    say(report.markdown())
+    say(f"report: {path}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
 @pass_settings
 def demo(settings: Settings) -> None:
     """Stack up, job running, events produced, features printed from Kafka and Redis."""
@@ -411,6 +442,7 @@ def writer(settings: Settings) -> None:
 
 cli.add_command(generate)
 cli.add_command(catalogue)
+cli.add_command(backfill_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

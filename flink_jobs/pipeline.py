@@ -37,8 +37,12 @@ def subjects(config: JobConfig) -> dict[str, tuple[str, str]]:
     return subjects
 
 
-def prepare(settings: Settings, config: JobConfig, say: Callable[[str], None]) -> None:
-    """Idempotent: registers the schemas and creates the job's topics if they are missing."""
+def prepare(
+    settings: Settings, config: JobConfig, say: Callable[[str], None],
+    partitions: int = SOURCE_PARTITIONS,
+) -> None:  # fmt: skip
+    """Idempotent: registers the schemas and creates the job's topics if they are missing
+    (one partition: one watermark, for runs that compare with the reference exactly)."""
     registry = RegistryClient(settings.registry_url)
     for subject, schema_id, level in register_all(registry):
         say(f"schema   {subject}: id {schema_id}, {level}")
@@ -47,10 +51,10 @@ def prepare(settings: Settings, config: JobConfig, say: Callable[[str], None]) -
         registry.register(subject, schema)
     sources = [config.source_topic(s) for s in config.sources()]
     groups = config.feature_groups()
-    ensure_topics(config.bootstrap, sources, SOURCE_PARTITIONS)
+    ensure_topics(config.bootstrap, sources, partitions)
     # Feature topics carry the latest value per entity: compacted.
     features = [config.feature_topic(g) for g in groups]
-    ensure_topics(config.bootstrap, features, SOURCE_PARTITIONS, {"cleanup.policy": "compact"})
+    ensure_topics(config.bootstrap, features, partitions, {"cleanup.policy": "compact"})
     side = [config.late_topic(g) for g in groups] + [config.dlq_topic(s) for s in config.sources()]
     ensure_topics(config.bootstrap, side, 1)
     say(f"topics   {', '.join(sources)} -> {len(features)} feature topics, late and dead letters")

@@ -83,3 +83,29 @@ def tail_batches(
             yield batch
     finally:
         consumer.close()
+
+
+def read_all(bootstrap: str, topic: str, timeout_s: float = 120) -> list[tuple[str, bytes]]:
+    """Every committed record of `topic` up to its current end as (key, raw value), in
+    offset order per partition (partitions one after the other; tombstones left out)."""
+    consumer = _consumer(bootstrap)
+    records: list[tuple[str, bytes]] = []
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        for p in sorted(partitions):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if high <= low:
+                continue
+            consumer.assign([TopicPartition(topic, p, low)])
+            deadline = time.monotonic() + timeout_s
+            while consumer.position([TopicPartition(topic, p)])[0].offset < high:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{topic}[{p}]: not read to offset {high} in {timeout_s} s")
+                records += [
+                    ((msg.key() or b"").decode(), value)
+                    for msg in consumer.consume(num_messages=1000, timeout=1)
+                    if not msg.error() and (value := msg.value()) is not None
+                ]
+        return records
+    finally:
+        consumer.close()

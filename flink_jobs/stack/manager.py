@@ -50,7 +50,8 @@ class ServiceStatus:
         return self.running and self.problem is None
 
 
-def _wait_ready(service: Service, say: Callable[[str], None]) -> float:
+def wait_ready(service: Service, say: Callable[[str], None]) -> float:
+    """Seconds until `service` answers its probe; UserError with its log tail otherwise."""
     started = time.monotonic()
     deadline = started + STARTUP_TIMEOUT_S[service.name]
     problem: str | None = "not probed yet"
@@ -79,7 +80,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> list[ServiceStatus]:
             if service.probe() is None:
                 say(f"{service.name:9} already running")
                 continue
-            _wait_ready(service, say)
+            wait_ready(service, say)
             say(f"{service.name:9} running")
             continue
         service.stop()  # a half-started service (one of its processes died): start clean
@@ -92,7 +93,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> list[ServiceStatus]:
             )
         say(f"{service.name:9} starting ...")
         service.start()
-        took = _wait_ready(service, say)
+        took = wait_ready(service, say)
         say(f"{service.name:9} ready in {took:.1f} s")
     return status(settings)
 

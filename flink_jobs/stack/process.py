@@ -66,13 +66,14 @@ class ManagedProcess:
         self.pid_file.write_text(f"{proc.pid} {_start_ticks(proc.pid)}\n")
         return proc.pid
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        """SIGTERM the process group, SIGKILL it after ``timeout``. True if it was running."""
+    def stop(self, timeout: float = 30.0, hard: bool = False) -> bool:
+        """SIGTERM the process group, SIGKILL it after ``timeout`` (``hard``: at once, a
+        crash). True if it was running."""
         pid = self.pid()
         self.pid_file.unlink(missing_ok=True)
         if pid is None:
             return False
-        _signal_group(pid, signal.SIGTERM)
+        _signal_group(pid, signal.SIGKILL if hard else signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not _alive(pid):

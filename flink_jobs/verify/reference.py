@@ -144,18 +144,18 @@ def route(group: FeatureGroup, events: Sequence[Event], streaming: bool) -> Rout
     delay, seen = ms(source.max_out_of_orderness), set()
     watermark: int | None = None
     for event in events:
-        t = int(event[source.event_time])
-        valid = reason(source, event) is None
-        key = event[source.dedup_key]
-        if valid and key not in seen:
-            seen.add(key)
+        why = reason(source, event)
+        if why is None and event[source.dedup_key] not in seen:
+            seen.add(event[source.dedup_key])
+            t = int(event[source.event_time])
             for entity, row in _rows_of(group, event):
                 late = watermark is not None and first_window_end(group, t) - 1 <= watermark
                 if streaming and late:
                     routed.late.append((entity, row))
                 else:
                     routed.counted[entity].append(row)
-        if not event.get("_error") and reason(source, event) != "future_event_time":
+        if not event.get("_error") and why != "future_event_time":
+            t = int(event[source.event_time])
             watermark = t - delay if watermark is None else max(watermark, t - delay)
     routed.watermark = watermark if streaming else None
     return routed

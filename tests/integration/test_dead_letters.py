@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 
-from flink_jobs.generator.config import Fault
-from flink_jobs.generator.faults import corrupt, malformed
+from flink_jobs.drills.poison import poison_pills
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings
 from flink_jobs.submit import active_job_id
@@ -21,36 +20,13 @@ from tests.integration.events import MINUTE, event, user_activity
 SECOND = 1000
 
 
-def _bad_values(producer: GovernedProducer, good: dict[str, Any]) -> list[tuple[bytes, str]]:
-    """(value bytes, the reason the job must give) for every kind of bad record."""
-    encoded = producer.encoder.encode(good)
-    bad = [
-        (corrupt(encoded, Fault.WRONG_MAGIC_BYTE), "wrong_magic_byte"),
-        (corrupt(encoded, Fault.UNKNOWN_SCHEMA_ID), "unknown_schema_id"),
-        (corrupt(encoded, Fault.TRUNCATED_PAYLOAD), "truncated"),
-        (encoded[:5] + b"\xff" * 40, "corrupt_payload"),
-        (encoded + b"\x00\x01", "corrupt_payload"),
-    ]
-    value_faults = {
-        Fault.NEGATIVE_WATCH_TIME: "negative:watch_time_ms",
-        Fault.EMPTY_USER_ID: "missing:user_id",
-        Fault.UNKNOWN_EVENT_TYPE: "invalid:event_type",
-        Fault.FUTURE_EVENT_TIME: "future_event_time",
-    }
-    bad += [
-        (producer.encoder.encode(malformed(good, kind)), reason)
-        for kind, reason in value_faults.items()
-    ]
-    return bad
-
-
 def test_every_bad_record_is_a_dead_letter_and_the_rest_counts(
     stack: Settings, job: TestJob
 ) -> None:
     t0 = (int(time.time() * 1000) // MINUTE - 20) * MINUTE
     producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")
     template = event("ann", t0, 1, "pause", 1_000)
-    bad = _bad_values(producer, template)
+    bad = poison_pills(producer.encoder.encode, template)
     sent: list[dict[str, Any]] = []
     at = 1.0
     for bad_value, _ in bad:  # valid, invalid, valid, valid
