@@ -53,6 +53,10 @@ def schema_for_topic(topic: str) -> SchemaFile:
     raise UserError(f"no schema for topic {topic!r} in {SCHEMA_DIR}")
 
 
+class RegistryUnavailable(UserError):
+    """The registry did not answer, or failed (5xx): an outage, not a bad record."""
+
+
 class RegistryClient:
     def __init__(self, url: str, user_info: str = "", timeout: float = 5.0) -> None:
         """`user_info`: user:password for HTTP basic auth; empty = none."""
@@ -66,12 +70,18 @@ class RegistryClient:
 
     def _call(self, method: str, path: str, body: object = None) -> httpx.Response:
         try:
-            return self._http.request(method, self.url + path, json=body)
+            response = self._http.request(method, self.url + path, json=body)
         except httpx.HTTPError as exc:
-            raise UserError(
+            raise RegistryUnavailable(
                 f"schema registry at {self.url} does not answer ({exc}): "
                 "start the stack with `sportsfeat stack up`"
             ) from exc
+        if response.status_code >= 500:
+            raise RegistryUnavailable(
+                f"schema registry at {self.url} answered {response.status_code} to "
+                f"{method} {path}: {response.text[:200]}"
+            )
+        return response
 
     def subjects(self) -> list[str]:
         result: list[str] = self._call("GET", "/subjects").json()

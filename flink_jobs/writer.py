@@ -25,7 +25,7 @@ from flink_jobs.avro_decoder import ConfluentAvroDecoder
 from flink_jobs.feature_groups import feature_group
 from flink_jobs.logs import configure_process
 from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
-from flink_jobs.registry import RegistryClient
+from flink_jobs.registry import RegistryClient, RegistryUnavailable
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.writer_metrics import STATS_INTERVAL_MS, WriterMetrics
 
@@ -106,7 +106,9 @@ class Writer:
                 continue
             read[topic] += 1
             try:
-                rows.append(to_row(topic, msg.key(), self._decoder.decode(msg.value())))
+                rows.append(to_row(topic, msg.key(), self._decode(msg.value())))
+            except RegistryUnavailable:
+                raise  # stopped while waiting: leave without committing this batch
             except Exception as exc:  # noqa: BLE001 - one bad record must not stop the writer
                 self.rejected += 1
                 self.metrics.rejected(topic)
@@ -114,6 +116,20 @@ class Writer:
                 log.error("rejected a feature record: %s", exc, extra=where)
         self.metrics.read(read)
         return rows
+
+    def _decode(self, value: bytes | None) -> dict[str, Any]:
+        """Decode, waiting out a registry outage with backoff (an outage is not bad data:
+        rejecting the record would lose its update)."""
+        backoff = 0.5
+        while True:
+            try:
+                return self._decoder.decode(value)
+            except RegistryUnavailable as exc:
+                if not self._running:
+                    raise
+                log.warning("registry unavailable (%s); retrying in %.1f s", exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     def _apply(self, rows: list[FeatureRow]) -> None:
         """Write until Redis accepts the batch, backing off while it is down."""
