@@ -108,15 +108,17 @@ def test_key_metrics_exist_and_move(stack: Settings, job: Job) -> None:
     api_url = f"http://{stack.host}:{stack.api_port}"
     ref = FeatureGroupRef.from_topic(job.feature_topic)
     group = {"group": ref.group, "version": str(ref.version)}
-    source = flink_label(job.source_topic)
+    # The job counts under its definitions' source topic; its own job name tells it apart.
+    source = flink_label("fan.interactions")
+    mine = {"source": source, "job_name": flink_label(job.job_name)}
     records = PIPELINE_RECORDS.name
     producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")
     t0 = (int(time.time() * 1000) // MINUTE - 10) * MINUTE
 
     # Events in: Flink counts them as read, by source and event type.
     producer.send_all([event("ann", t0, 1), event("bob", t0, 2), event("ann", t0, 70)])
-    moved(lambda: total(flink_samples(stack), records, kind="read", source=source), 2, "reads")
-    assert total(flink_samples(stack), records, kind="read", source=source, detail="view") == 3
+    moved(lambda: total(flink_samples(stack), records, kind="read", **mine), 2, "reads")
+    assert total(flink_samples(stack), records, kind="read", detail="view", **mine) == 3
 
     # A window closed: the writer applied it, knows its freshness and how late it became visible.
     updates = f"{FEATURE_UPDATES.name}_total"
@@ -147,7 +149,7 @@ def test_key_metrics_exist_and_move(stack: Settings, job: Job) -> None:
     malformed = 2 * len(BYTE_FAULTS)
 
     def dead_letters() -> float | None:
-        return total(flink_samples(stack), records, kind="dead_letter", source=source)
+        return total(flink_samples(stack), records, kind="dead_letter", **mine)
 
     assert moved(dead_letters, malformed - 1, "dead letters") == malformed
     status = subprocess.run(
