@@ -19,6 +19,7 @@ class JobConfig:
     registry_url: str
     groups: str = ""  # comma-separated group names; empty: the whole catalogue
     namespace: str = ""  # tests: topics of their own, e.g. fan.interactions.<ns>
+    source_namespace: str = ""  # benchmarks: read another namespace's sources; "": namespace
     consumer_group: str = JOB_NAME
     job_name: str = JOB_NAME
     watermark_emit: str = "on-periodic"  # on-event: a watermark after every record
@@ -31,7 +32,7 @@ class JobConfig:
         parser = argparse.ArgumentParser(description="the feature job: the whole catalogue")
         parser.add_argument("--bootstrap", default=settings.kafka_bootstrap)
         parser.add_argument("--registry-url", default=settings.registry_url)
-        for name in ("groups", "namespace", "consumer_group", "job_name"):
+        for name in ("groups", "namespace", "source_namespace", "consumer_group", "job_name"):
             parser.add_argument("--" + name.replace("_", "-"), default=getattr(cls, name))
         parser.add_argument("--watermark-emit", choices=WATERMARK_EMIT, default=cls.watermark_emit)
         for name in ("checkpoint_interval_s", "parallelism"):
@@ -59,7 +60,8 @@ class JobConfig:
         return f"_{self.namespace}" if self.namespace else ""
 
     def source_topic(self, source: Source) -> str:
-        return f"{source.topic}.{self.namespace}" if self.namespace else source.topic
+        namespace = self.source_namespace or self.namespace
+        return f"{source.topic}.{namespace}" if namespace else source.topic
 
     def dlq_topic(self, source: Source) -> str:
         return f"dlq.{self.source_topic(source)}"

@@ -10,6 +10,7 @@ def test_argv_parses_back_into_the_same_config() -> None:
         registry_url="http://127.0.0.1:18080/apis/ccompat/v7",
         groups="user_activity,user_session",
         namespace="it_x",
+        source_namespace="data",
         watermark_emit="on-event",
         parallelism=2,
     )
@@ -24,6 +25,9 @@ def test_topics_of_a_namespace_and_unknown_groups() -> None:
     assert config.source_topic(group.source) == "fan.interactions.it_x"
     assert config.dlq_topic(group.source) == "dlq.fan.interactions.it_x"
     assert len(JobConfig(bootstrap="b", registry_url="r").feature_groups()) >= 4
+    shared = JobConfig(bootstrap="b", registry_url="r", namespace="run2", source_namespace="data")
+    assert shared.source_topic(group.source) == "fan.interactions.data"
+    assert shared.feature_topic(group) == "features.user_session_run2.v1"
     with pytest.raises(ValueError, match="unknown feature groups \\['nope'\\]"):
         JobConfig(bootstrap="b", registry_url="r", groups="nope").feature_groups()
 
