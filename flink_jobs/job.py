@@ -16,7 +16,7 @@ from flink_jobs.features.compile import Mode, catalogue_statements
 from flink_jobs.job_config import JobConfig
 from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, dead_letter_sink, feature_sink, late_sink
 from flink_jobs.sources import register_kafka_source
-from udfs import job_parameters, register_java_functions
+from udfs import register_java_functions
 
 
 def job_settings(config: JobConfig) -> dict[str, str]:
@@ -26,8 +26,6 @@ def job_settings(config: JobConfig) -> dict[str, str]:
         "pipeline.name": config.job_name,
         "parallelism.default": str(config.parallelism),
         "table.local-time-zone": "UTC",  # window bounds and timestamps are UTC instants
-        # DECODE_AVRO fetches writer schemas by id from the registry.
-        "pipeline.global-job-parameters": job_parameters(config.registry_url),
         # State of non-window operators (deduplication) expires after the dedup horizon;
         # lifetime groups set their own TTL with a STATE_TTL hint.
         "table.exec.state.ttl": f"{int(horizon.total_seconds())} s",
@@ -62,7 +60,7 @@ def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
     for source in config.sources():
         register_kafka_source(
             t_env, source, config.source_topic(source), config.bootstrap,
-            config.consumer_group, config.watermark_emit == "on-event",
+            config.consumer_group, config.watermark_emit == "on-event", config.registry_url,
         )  # fmt: skip
         t_env.create_temporary_table(f"{source.name}_dlq", dead_letter_sink(config, source))
         fields[source.topic] = list(source_columns(source.topic))

@@ -42,15 +42,20 @@ def _watermark(source: Source) -> str:
     return f"`{source.event_time}` - INTERVAL '{seconds:g}' SECOND"
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _fields(source: Source) -> list[str]:
     return [c.name for c in avro_columns(schema_for_topic(source.topic).schema())]
 
 
 def kafka_source(
-    source: Source, topic: str, bootstrap: str, group_id: str, emit_on_event: bool
-) -> TableDescriptor:
+    source: Source, topic: str, bootstrap: str, group_id: str, emit_on_event: bool,
+    registry_url: str,
+) -> TableDescriptor:  # fmt: skip
     reader = json.dumps(schema_for_topic(source.topic).schema(), separators=(",", ":"))
-    decoded = "DECODE_AVRO(`value`, '" + reader.replace("'", "''") + "')"
+    decoded = f"DECODE_AVRO(`value`, {_quote(reader)}, {_quote(registry_url)})"
     claimed = f"{decoded}.`{source.event_time}`"
     horizon = f"CAST(`_kafka_ts` AS TIMESTAMP(3)) + {interval(source.max_future)}"
     schema = Schema.new_builder().column("value", DataTypes.BYTES())
@@ -83,10 +88,10 @@ def kafka_source(
 
 def register_kafka_source(
     t_env: TableEnvironment, source: Source, topic: str, bootstrap: str, group_id: str,
-    emit_on_event: bool,
+    emit_on_event: bool, registry_url: str,
 ) -> None:  # fmt: skip
     table = f"{source.name}_kafka"
-    descriptor = kafka_source(source, topic, bootstrap, group_id, emit_on_event)
+    descriptor = kafka_source(source, topic, bootstrap, group_id, emit_on_event, registry_url)
     t_env.create_temporary_table(table, descriptor)
     fields = [f"`_event`.`{f}` AS `{f}`" for f in _fields(source) if f != source.event_time]
     t_env.execute_sql(

@@ -45,18 +45,6 @@ def udf_jar() -> Path:
     return UDF_JAR
 
 
-def job_parameters(registry_url: str, registry_max_wait_ms: int | None = None) -> str:
-    """DECODE_AVRO's job parameters as the value of `pipeline.global-job-parameters`.
-
-    Flink splits that map option at commas, then each entry at colons: an entry holding a
-    URL must be quoted twice, "'key':'value'" (a plain 'key':'value' fails to parse).
-    """
-    entries = {"sportsfeat.registry.url": registry_url}
-    if registry_max_wait_ms is not None:
-        entries["sportsfeat.registry.max-wait-ms"] = str(registry_max_wait_ms)
-    return ",".join(f"\"'{key}':'{value}'\"" for key, value in entries.items())
-
-
 def register_java_functions(t_env: TableEnvironment) -> None:
     """Register every Java UDF as a temporary system function.
 

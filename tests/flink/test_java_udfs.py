@@ -20,7 +20,7 @@ import pytest
 from pyflink.common import RowKind
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from udfs import job_parameters, register_java_functions, udf_jar
+from udfs import register_java_functions, udf_jar
 
 pytestmark = pytest.mark.flink
 
@@ -67,8 +67,12 @@ SCHEMA_ID = 7
 
 class _Registry(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        found = self.path == f"/ccompat/schemas/ids/{SCHEMA_ID}"
-        body = json.dumps({"schema": json.dumps(READER)} if found else {"error_code": 40403})
+        answers = {
+            f"/ccompat/schemas/ids/{SCHEMA_ID}": {"schema": json.dumps(READER)},
+            "/ccompat/schemas/types": ["AVRO"],  # checked before an id counts as unknown
+        }
+        found = self.path in answers
+        body = json.dumps(answers[self.path] if found else {"error_code": 40403})
         self.send_response(200 if found else 404)
         self.end_headers()
         self.wfile.write(body.encode())
@@ -85,7 +89,7 @@ def registry_url() -> Iterator[str]:
     server.shutdown()
 
 
-def table_env(streaming: bool, registry_url: str) -> TableEnvironment:
+def table_env(streaming: bool) -> TableEnvironment:
     mode = (
         EnvironmentSettings.in_streaming_mode()
         if streaming
@@ -96,7 +100,6 @@ def table_env(streaming: bool, registry_url: str) -> TableEnvironment:
     config.set("parallelism.default", "1")
     config.set("table.local-time-zone", "UTC")
     config.set("pipeline.jars", udf_jar().as_uri())
-    config.set("pipeline.global-job-parameters", job_parameters(registry_url, 5_000))
     register_java_functions(t_env)
     return t_env
 
@@ -112,31 +115,32 @@ def final_rows(t_env: TableEnvironment, sql: str) -> dict[str, list[Any]]:
 
 
 @pytest.mark.parametrize("streaming", [False, True], ids=["batch", "streaming"])
-def test_every_aggregate_gives_exact_results(streaming: bool, registry_url: str) -> None:
-    assert final_rows(table_env(streaming, registry_url), AGGREGATES) == EXPECTED
+def test_every_aggregate_gives_exact_results(streaming: bool) -> None:
+    assert final_rows(table_env(streaming), AGGREGATES) == EXPECTED
 
 
-def test_a_bad_literal_fails_the_statement_at_planning(registry_url: str) -> None:
-    t_env = table_env(False, registry_url)
+def test_a_bad_literal_fails_the_statement_at_planning() -> None:
+    t_env = table_env(False)
     with pytest.raises(Exception, match="argument lg_k must be an INT from 4 to 21"):
         t_env.sql_query("SELECT APPROX_DISTINCT(s, 30) FROM (VALUES ('a')) AS v(s)")
 
 
-def _wire(record: dict[str, Any]) -> str:
+def _wire(record: dict[str, Any], schema_id: int = SCHEMA_ID) -> str:
     """The record in Confluent wire format, as a SQL binary literal."""
     out = io.BytesIO()
-    out.write(struct.pack(">bI", 0, SCHEMA_ID))
+    out.write(struct.pack(">bI", 0, schema_id))
     fastavro.schemaless_writer(out, fastavro.parse_schema(READER), record)
     return f"X'{out.getvalue().hex()}'"
 
 
 def test_decode_avro_reads_the_reader_schemas_row(registry_url: str) -> None:
-    t_env = table_env(False, registry_url)
-    ok = _wire({"user_id": "u1", "ts": 1_714_521_600_250, "teams": ["t1"], "game": "g9"})
-    values = f"(1, {ok}), (2, X'7b7d'), (3, CAST(NULL AS BYTES)), (4, {ok})"
+    t_env = table_env(False)
+    record = {"user_id": "u1", "ts": 1_714_521_600_250, "teams": ["t1"], "game": "g9"}
+    ok, unknown = _wire(record), _wire(record, 99)
+    values = f"(1, {ok}), (2, X'7b7d'), (3, CAST(NULL AS BYTES)), (4, {ok}), (5, {unknown})"
     sql = f"""
         SELECT n, d.`_error`, d.`_schema_id`, d.user_id, d.ts, d.teams, d.game
-        FROM (SELECT n, DECODE_AVRO(v, '{json.dumps(READER)}') AS d
+        FROM (SELECT n, DECODE_AVRO(v, '{json.dumps(READER)}', '{registry_url}') AS d
               FROM (VALUES {values}) AS t(n, v))
     """
     with t_env.execute_sql(sql).collect() as results:
@@ -148,4 +152,5 @@ def test_decode_avro_reads_the_reader_schemas_row(registry_url: str) -> None:
         (2, "wrong_magic_byte", None, None, None, None, None),
         (3, "null_value", None, None, None, None, None),
         (4, *decoded),
+        (5, "unknown_schema_id", 99, None, None, None, None),
     ]

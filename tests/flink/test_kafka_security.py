@@ -24,7 +24,7 @@ def kafka_options() -> list[dict[str, str]]:
     config = JobConfig(bootstrap="kafka:9093", registry_url="http://registry:8080")
     group = CATALOGUE[0]
     tables = [
-        kafka_source(group.source, "topic", config.bootstrap, "group", emit_on_event=False),
+        kafka_source(group.source, "topic", config.bootstrap, "group", False, config.registry_url),
         feature_sink(config, group),
         dead_letter_sink(config, group.source),
     ]

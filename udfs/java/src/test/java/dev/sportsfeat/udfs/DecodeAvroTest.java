@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sportsfeat.udfs.avro.AvroRowType;
 import dev.sportsfeat.udfs.avro.DecodeError;
 import dev.sportsfeat.udfs.avro.RegistryUnavailableException;
+import dev.sportsfeat.udfs.avro.SchemaRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -76,6 +77,7 @@ class DecodeAvroTest {
             "{\"name\": \"event_id\", \"type\": \"string\"}", "{\"name\": \"event_id\", \"type\": \"int\"}");
 
     private StubRegistry registry;
+    private String url;
     private TestContext context;
 
     @BeforeEach
@@ -84,7 +86,8 @@ class DecodeAvroTest {
         registry.schemas.put(1, WRITER.toString());
         registry.schemas.put(2, INCOMPATIBLE);
         registry.schemas.put(3, "syntax = \"proto3\"; message Event {}");
-        context = new TestContext(Map.of(DecodeAvro.REGISTRY_URL, registry.url()));
+        url = registry.url(); // a new port per test, so a new JVM-wide registry client
+        context = new TestContext();
     }
 
     @AfterEach
@@ -147,9 +150,14 @@ class DecodeAvroTest {
         return row.isNullAt(0) ? null : row.getString(0).toString();
     }
 
+    /** Decodes counted with this detail. */
+    private long counted(String detail) {
+        return context.count("sportsfeat.kind.decode.source.test.Event.detail." + detail + ".records");
+    }
+
     @Test
     void decodesAllFieldsWithTheReaderTypes() throws IOException {
-        RowData row = function(context).eval(valid("e1"), READER);
+        RowData row = function(context).eval(valid("e1"), READER, url);
         assertNull(error(row));
         assertEquals(1, row.getInt(1));
         assertEquals("e1", row.getString(2).toString());
@@ -183,7 +191,7 @@ class DecodeAvroTest {
         RowData bad = null;
         List<byte[]> values = Arrays.asList(valid("e1"), failing(error), valid("e2"), valid("e3"));
         for (int i = 0; i < values.size(); i++) {
-            RowData row = fn.eval(values.get(i), READER);
+            RowData row = fn.eval(values.get(i), READER, url);
             if (i == 1) {
                 bad = row;
             } else {
@@ -195,14 +203,13 @@ class DecodeAvroTest {
         for (int field = 2; field < bad.getArity(); field++) {
             assertTrue(bad.isNullAt(field));
         }
-        String counters = "sportsfeat.kind.decode.source.test.Event.detail.";
-        assertEquals(3, context.count(counters + "ok.records"));
-        assertEquals(1, context.count(counters + error.code() + ".records"));
+        assertEquals(3, counted("ok"));
+        assertEquals(1, counted(error.code()));
     }
 
     @Test
     void aWriterSchemaThatIsNotAvroIsIncompatible() throws IOException {
-        RowData row = function(context).eval(withId(valid("e"), 3), READER);
+        RowData row = function(context).eval(withId(valid("e"), 3), READER, url);
         assertEquals("incompatible_schema", error(row));
         assertEquals(3, row.getInt(1));
     }
@@ -210,9 +217,9 @@ class DecodeAvroTest {
     @Test
     void shortValuesAreTruncated() {
         DecodeAvro fn = function(context);
-        assertEquals("truncated", error(fn.eval(new byte[0], READER)));
-        assertEquals("truncated", error(fn.eval(new byte[] {0, 0, 0, 1}, READER)));
-        assertTrue(fn.eval(new byte[] {0, 0, 0, 1}, READER).isNullAt(1));
+        assertEquals("truncated", error(fn.eval(new byte[0], READER, url)));
+        assertEquals("truncated", error(fn.eval(new byte[] {0, 0, 0, 1}, READER, url)));
+        assertTrue(fn.eval(new byte[] {0, 0, 0, 1}, READER, url).isNullAt(1));
     }
 
     @Test
@@ -226,15 +233,16 @@ class DecodeAvroTest {
         System.arraycopy(ok, 0, corrupt, 0, lengthAt);
         System.arraycopy(huge, 0, corrupt, lengthAt, huge.length);
         System.arraycopy(ok, lengthAt + 1, corrupt, lengthAt + huge.length, ok.length - lengthAt - 1);
-        assertEquals("corrupt_payload", error(function(context).eval(corrupt, READER)));
+        assertEquals("corrupt_payload", error(function(context).eval(corrupt, READER, url)));
     }
 
     @Test
-    void writerSchemasAreFetchedOncePerId() throws IOException {
-        DecodeAvro fn = function(context);
+    void writerSchemasAreFetchedOncePerIdForEveryInstanceOfTheUrl() throws IOException {
+        DecodeAvro one = function(context);
+        DecodeAvro other = function(new TestContext());
         for (int i = 0; i < 20; i++) {
-            fn.eval(valid("e" + i), READER);
-            fn.eval(withId(valid("e" + i), 2), READER);
+            one.eval(valid("e" + i), READER, url);
+            other.eval(withId(valid("e" + i), 2), READER, url + "/");
         }
         assertEquals(2, registry.requests.get());
     }
@@ -242,10 +250,31 @@ class DecodeAvroTest {
     @Test
     void unknownIdsAreNotAskedForAgainAtOnce() throws IOException {
         DecodeAvro fn = function(context);
-        for (int i = 0; i < 5; i++) {
-            assertEquals("unknown_schema_id", error(fn.eval(withId(valid("e" + i), 42), READER)));
+        for (int id : new int[] {42, 42, 42, 42, 43}) {
+            assertEquals("unknown_schema_id", error(fn.eval(withId(valid("e"), id), READER, url)));
         }
-        assertEquals(1, registry.requests.get());
+        assertEquals(3, registry.requests.get()); // ids 42 and 43, and the base URL check once
+    }
+
+    @Test
+    void aWrongBaseUrlFailsInsteadOfDeadLetteringEveryRecord() throws IOException {
+        String wrong = url.replace("/ccompat", "/apis/ccompat"); // answers 404 to everything
+        DecodeAvro fn = function(context);
+        byte[] value = valid("e");
+        RegistryUnavailableException e =
+                assertThrows(RegistryUnavailableException.class, () -> fn.eval(value, READER, wrong));
+        String message = e.getMessage();
+        assertTrue(message.contains("base URL " + wrong + " looks wrong"), message);
+        assertTrue(message.contains(wrong + "/schemas/types answered HTTP 404"), message);
+        assertEquals(0, counted("unknown_schema_id"));
+    }
+
+    @Test
+    void theBaseUrlCheckIsRetriedLikeAnOutage() throws IOException {
+        registry.failing.addAll(List.of(2, 3)); // request 1 is the 404, then two failed checks
+        byte[] unknown = failing(DecodeError.UNKNOWN_SCHEMA_ID);
+        assertEquals("unknown_schema_id", error(function(context).eval(unknown, READER, url)));
+        assertEquals(4, registry.requests.get());
     }
 
     @Test
@@ -253,45 +282,50 @@ class DecodeAvroTest {
         DecodeAvro eventTime = function(context);
         DecodeAvro projection = function(context);
         byte[] value = valid("e1");
-        RowData first = eventTime.eval(value, READER);
-        assertSame(first, projection.eval(value.clone(), READER));
-        RowData next = projection.eval(valid("e2"), READER);
+        RowData first = eventTime.eval(value, READER, url);
+        assertSame(first, projection.eval(value.clone(), READER, url));
+        RowData next = projection.eval(valid("e2"), READER, url);
         assertEquals("e2", next.getString(2).toString());
-        assertSame(next, eventTime.eval(valid("e2"), READER));
-        assertEquals(2, context.count("sportsfeat.kind.decode.source.test.Event.detail.ok.records"));
+        assertSame(next, eventTime.eval(valid("e2"), READER, url));
+        assertEquals(2, counted("ok"));
+        assertEquals(1, registry.requests.get());
         assertEquals(GenericRowData.class, first.getClass());
     }
 
     @Test
+    void theProjectionCountsEveryRecordOnceWhateverTheWatermarkGeneratorDid() throws IOException {
+        DecodeAvro watermark = function(TestContext.watermarkGenerator());
+        DecodeAvro projection = function(context);
+        // Chained: the projection first, then the watermark generator (Flink emits, then onEvent).
+        projection.eval(valid("e1"), READER, url);
+        watermark.eval(valid("e1"), READER, url);
+        // The other order, and the watermark generator alone (projection in another thread).
+        watermark.eval(valid("e2"), READER, url);
+        projection.eval(valid("e2"), READER, url);
+        watermark.eval(valid("e3"), READER, url);
+        assertEquals(2, counted("ok"));
+    }
+
+    @Test
     void aFlakyRegistryIsRetried() throws IOException {
-        registry.failNext.set(2);
-        assertNull(error(function(context).eval(valid("e1"), READER)));
+        registry.failing.addAll(List.of(1, 2));
+        assertNull(error(function(context).eval(valid("e1"), READER, url)));
         assertEquals(3, registry.requests.get());
     }
 
     @Test
     void anUnreachableRegistryFailsTheJobNamingTheUrl() throws IOException {
-        String url;
+        String closedUrl;
         try (ServerSocket closed = new ServerSocket(0)) {
-            url = "http://127.0.0.1:" + closed.getLocalPort() + "/ccompat";
+            closedUrl = "http://127.0.0.1:" + closed.getLocalPort() + "/ccompat";
         }
-        DecodeAvro fn =
-                function(
-                        new TestContext(
-                                Map.of(DecodeAvro.REGISTRY_URL, url, DecodeAvro.MAX_WAIT_MS, "700")));
+        SchemaRegistry unreachable = new SchemaRegistry(closedUrl, 700);
         long start = System.nanoTime();
         RegistryUnavailableException e =
-                assertThrows(RegistryUnavailableException.class, () -> fn.eval(valid("e"), READER));
+                assertThrows(RegistryUnavailableException.class, () -> unreachable.schemaText(1));
         long waitedMs = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(e.getMessage().contains(url), e.getMessage());
+        assertTrue(e.getMessage().contains(closedUrl), e.getMessage());
         assertTrue(e.getMessage().contains("Connection refused"), e.getMessage());
         assertTrue(waitedMs >= 600 && waitedMs < 5_000, "waited " + waitedMs + " ms"); // 200+400
-    }
-
-    @Test
-    void openFailsWithoutARegistryUrl() {
-        IllegalStateException e =
-                assertThrows(IllegalStateException.class, () -> function(new TestContext(Map.of())));
-        assertTrue(e.getMessage().contains(DecodeAvro.REGISTRY_URL));
     }
 }

@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class MeterRecordTest {
     @Test
     void countsEachKindSourceAndDetailAndReturnsTrue() {
-        TestContext context = new TestContext(Map.of());
+        TestContext context = new TestContext();
         MeterRecord meter = new MeterRecord();
         meter.open(context);
 

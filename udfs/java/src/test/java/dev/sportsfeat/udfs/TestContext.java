@@ -8,26 +8,35 @@ import org.apache.flink.metrics.SimpleCounter;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.table.functions.FunctionContext;
 
-/** A FunctionContext with job parameters and counters that tests can read back. */
+/**
+ * A FunctionContext whose counters tests can read back, or, like a source's watermark generator,
+ * one with a source reader's metric group.
+ */
 final class TestContext extends FunctionContext {
     /** Counters by their path, e.g. {@code sportsfeat.kind.read.source.t.detail.click.records}. */
     final Map<String, SimpleCounter> counters = new HashMap<>();
 
-    private final Map<String, String> parameters;
+    private final boolean sourceReader;
 
-    TestContext(Map<String, String> parameters) {
-        super(null, null, null);
-        this.parameters = parameters;
+    TestContext() {
+        this(false);
     }
 
-    @Override
-    public String getJobParameter(String key, String defaultValue) {
-        return parameters.getOrDefault(key, defaultValue);
+    private TestContext(boolean sourceReader) {
+        super(null, null, null);
+        this.sourceReader = sourceReader;
+    }
+
+    /** The context of a source's watermark generator (no job parameters, its own metrics). */
+    static TestContext watermarkGenerator() {
+        return new TestContext(true);
     }
 
     @Override
     public MetricGroup getMetricGroup() {
-        return new Group("");
+        return sourceReader
+                ? UnregisteredMetricsGroup.createSourceReaderMetricGroup()
+                : new Group("");
     }
 
     long count(String path) {

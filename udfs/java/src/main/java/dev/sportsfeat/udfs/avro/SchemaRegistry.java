@@ -1,5 +1,6 @@
 package dev.sportsfeat.udfs.avro;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -13,8 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Writer schemas by id from a Confluent-API registry ({@code GET {url}/schemas/ids/{id}}),
- * cached forever (ids are immutable). An id the registry does not know is remembered for
- * {@link #UNKNOWN_TTL_MS}, so a burst of garbage does not become a burst of requests.
+ * cached forever (ids are immutable), one instance per URL in the JVM ({@link #of}). An id the
+ * registry does not know is remembered for {@link #UNKNOWN_TTL_MS}, so a burst of garbage does
+ * not become a burst of requests. Before the first 404 counts as an unknown id, the base URL is
+ * checked once ({@code GET {url}/schemas/types} must answer 200 with a JSON list): a wrong base
+ * URL fails the job instead of dead-lettering every record.
  *
  * <p>An unreachable registry or a 5xx is retried with exponential backoff (200 ms doubling to
  * 5 s) for up to {@code maxWaitMs}; then {@link RegistryUnavailableException}. Any other
@@ -23,11 +27,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SchemaRegistry {
     static final long UNKNOWN_TTL_MS = 30_000;
+    private static final long MAX_WAIT_MS = 60_000;
     private static final int UNKNOWN_MAX = 1024;
     private static final long FIRST_BACKOFF_MS = 200;
     private static final long MAX_BACKOFF_MS = 5_000;
     private static final int TIMEOUT_MS = 5_000;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, SchemaRegistry> BY_URL = new ConcurrentHashMap<>();
 
     private final String url;
     private final long maxWaitMs;
@@ -39,10 +45,21 @@ public final class SchemaRegistry {
                     return size() > UNKNOWN_MAX;
                 }
             };
+    private volatile boolean baseUrlChecked;
 
+    /** A registry client of its own; {@link #of} shares one per URL. */
     public SchemaRegistry(String url, long maxWaitMs) {
-        this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        this.url = normalize(url);
         this.maxWaitMs = maxWaitMs;
+    }
+
+    /** The JVM's client of {@code url}, retrying for up to 60 s: all its users share its cache. */
+    public static SchemaRegistry of(String url) {
+        return BY_URL.computeIfAbsent(normalize(url), u -> new SchemaRegistry(u, MAX_WAIT_MS));
+    }
+
+    private static String normalize(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     public String url() {
@@ -61,8 +78,15 @@ public final class SchemaRegistry {
                 return null;
             }
         }
-        String fetched = fetchWithRetries(id);
+        String fetched = withRetries("fetching schema id " + id, () -> fetch(id));
         if (fetched == null) {
+            if (!baseUrlChecked) {
+                withRetries("checking its base URL", () -> {
+                    checkBaseUrl();
+                    return null;
+                });
+                baseUrlChecked = true;
+            }
             synchronized (unknownUntil) {
                 unknownUntil.put(id, System.currentTimeMillis() + UNKNOWN_TTL_MS);
             }
@@ -72,13 +96,18 @@ public final class SchemaRegistry {
         return fetched;
     }
 
-    private String fetchWithRetries(int id) {
+    /** A request: IOException for what is worth retrying. */
+    private interface Request<T> {
+        T send() throws IOException;
+    }
+
+    private <T> T withRetries(String what, Request<T> request) {
         long start = System.currentTimeMillis();
         long backoff = FIRST_BACKOFF_MS;
         while (true) {
             String cause;
             try {
-                return fetch(id);
+                return request.send();
             } catch (IOException e) {
                 cause = e.toString();
             }
@@ -86,9 +115,8 @@ public final class SchemaRegistry {
             if (waited + backoff > maxWaitMs) {
                 throw new RegistryUnavailableException(
                         String.format(
-                                "schema registry %s unavailable for %d ms while fetching schema id %d"
-                                        + " (sportsfeat.registry.max-wait-ms=%d): %s",
-                                url, waited, id, maxWaitMs, cause));
+                                "schema registry %s unavailable for %d ms (max %d) while %s: %s",
+                                url, waited, maxWaitMs, what, cause));
             }
             try {
                 Thread.sleep(backoff);
@@ -101,35 +129,64 @@ public final class SchemaRegistry {
         }
     }
 
-    /** One GET: the schema, null on 404, IOException for what is worth retrying. */
+    /** The schema, or null on 404. */
     private String fetch(int id) throws IOException {
-        String endpoint = url + "/schemas/ids/" + id;
+        Reply reply = get("/schemas/ids/" + id);
+        if (reply.status() == 404) {
+            return null;
+        }
+        JsonNode schema = reply.status() == 200 ? JSON.readTree(reply.body()).get("schema") : null;
+        if (schema == null || !schema.isTextual()) {
+            throw new RegistryUnavailableException("schema registry: " + reply);
+        }
+        return schema.asText();
+    }
+
+    private void checkBaseUrl() throws IOException {
+        Reply reply = get("/schemas/types");
+        if (reply.status() != 200 || !isJsonList(reply.body())) {
+            throw new RegistryUnavailableException(
+                    "schema registry base URL " + url + " looks wrong: a schema id was not found"
+                            + " and " + reply + " (expected 200 with a JSON list of schema types)");
+        }
+    }
+
+    private static boolean isJsonList(String body) {
+        try {
+            return JSON.readTree(body).isArray();
+        } catch (JsonProcessingException e) {
+            return false;
+        }
+    }
+
+    private record Reply(String endpoint, int status, String body) {
+        @Override
+        public String toString() {
+            String shown = body.length() > 300 ? body.substring(0, 300) + "..." : body;
+            return "GET " + endpoint + " answered HTTP " + status + ": " + shown;
+        }
+    }
+
+    /** One GET of {@code url + path}; IOException when unreachable or on a 5xx. */
+    private Reply get(String path) throws IOException {
+        String endpoint = url + path;
         HttpURLConnection http = (HttpURLConnection) URI.create(endpoint).toURL().openConnection();
         http.setConnectTimeout(TIMEOUT_MS);
         http.setReadTimeout(TIMEOUT_MS);
         http.setRequestProperty("Accept", "application/vnd.schemaregistry.v1+json, application/json");
         try {
             int status = http.getResponseCode();
-            if (status == 404) {
-                return null;
-            }
             if (status >= 500) {
                 throw new IOException("HTTP " + status + " from " + endpoint);
             }
-            String body = body(status == 200 ? http.getInputStream() : http.getErrorStream());
-            JsonNode schema = status == 200 ? JSON.readTree(body).get("schema") : null;
-            if (schema == null || !schema.isTextual()) {
-                throw new RegistryUnavailableException(
-                        "schema registry " + url + " answered HTTP " + status + " to GET "
-                                + endpoint + ": " + body);
-            }
-            return schema.asText();
+            InputStream body = status < 400 ? http.getInputStream() : http.getErrorStream();
+            return new Reply(endpoint, status, text(body));
         } finally {
             http.disconnect();
         }
     }
 
-    private static String body(InputStream stream) throws IOException {
+    private static String text(InputStream stream) throws IOException {
         if (stream == null) {
             return "";
         }
