@@ -28,6 +28,7 @@ JAVA_FUNCTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "DECODE_AVRO": f"{_PACKAGE}.DecodeAvro",
         "METER_RECORD": f"{_PACKAGE}.MeterRecord",
         "APPROX_DISTINCT": f"{_PACKAGE}.ApproxDistinct",
+        "EXACT_DISTINCT": f"{_PACKAGE}.ExactDistinct",
         "APPROX_PERCENTILES": f"{_PACKAGE}.ApproxPercentiles",
         "TOP_K": f"{_PACKAGE}.TopK",
         "LAST_N_DISTINCT": f"{_PACKAGE}.LastNDistinct",

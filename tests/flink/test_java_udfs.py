@@ -11,8 +11,9 @@ import json
 import struct
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -25,7 +26,7 @@ from udfs import register_java_functions, udf_jar
 pytestmark = pytest.mark.flink
 
 # (key, item, amount, seconds): u1 has a tie at 3 s, u2 a tie at 3 s and a NULL amount,
-# u3 only NULLs (every aggregate of an empty input is NULL).
+# u3 only NULLs (every aggregate of an empty input is NULL; EXACT_DISTINCT is 0).
 ROWS = """
     ('u1', 'a', 1.0, 1), ('u1', 'b', 2.0, 2), ('u1', 'a', 3.0, 3), ('u1', 'c', 0.5, 3),
     ('u1', CAST(NULL AS STRING), 5.0, 4),
@@ -34,8 +35,9 @@ ROWS = """
 """
 AGGREGATES = f"""
     SELECT k,
-        APPROX_DISTINCT(s, 12), APPROX_PERCENTILES(d, '0.5,0.9', 200), TOP_K(s, 2),
-        LAST_N_DISTINCT(s, ts, 2), LATEST(s, ts), EARLIEST(s, ts), DECAY_SUM(d, ts, 1000)
+        APPROX_DISTINCT(s, 12), EXACT_DISTINCT(s), APPROX_PERCENTILES(d, '0.5,0.9', 200),
+        TOP_K(s, 2), LAST_N_DISTINCT(s, ts, 2), LATEST(s, ts), EARLIEST(s, ts),
+        DECAY_SUM(d, ts, 1000)
     FROM (
         SELECT k, CAST(s AS STRING) AS s, CAST(d AS DOUBLE) AS d,
             CAST(TIMESTAMPADD(SECOND, sec, TIMESTAMP '2024-05-01 00:00:00') AS TIMESTAMP(3)) AS ts
@@ -46,9 +48,9 @@ AGGREGATES = f"""
 """
 EXPECTED = {
     # DECAY_SUM u1 at t_max = 4 s: 5 + 3/2 + 0.5/2 + 2/4 + 1/8
-    "u1": [3, [2.0, 5.0], ["a", "b"], ["a", "c"], "c", "a", 7.375],
-    "u2": [2, [4.0, 4.0], ["c", "d"], ["c", "d"], "d", "c", 4.0],
-    "u3": [None, None, None, None, None, None, None],
+    "u1": [3, 3, [2.0, 5.0], ["a", "b"], ["a", "c"], "c", "a", 7.375],
+    "u2": [2, 2, [4.0, 4.0], ["c", "d"], ["c", "d"], "d", "c", 4.0],
+    "u3": [None, 0, None, None, None, None, None, None],
 }
 
 READER = {
@@ -153,4 +155,45 @@ def test_decode_avro_reads_the_reader_schemas_row(registry_url: str) -> None:
         (3, "null_value", None, None, None, None, None),
         (4, *decoded),
         (5, "unknown_schema_id", 99, None, None, None, None),
+    ]
+
+
+# (key, item, seconds) in time order (none late): two 10 s windows, u2's first only a NULL.
+WINDOW_ROWS = [
+    ("u1", "a", 1), ("u1", "b", 2), ("u1", "a", 3), ("u1", None, 4), ("u2", None, 5),
+    ("u1", "c", 11), ("u1", "c", 12), ("u2", "d", 15), ("u2", "d", 16), ("u2", "e", 17),
+]  # fmt: skip
+WINDOW_SQL = """
+    SELECT k, window_start, EXACT_DISTINCT(s) AS n, TOP_K(s, 2)
+    FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+    GROUP BY k, window_start, window_end
+"""
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["batch", "streaming"])
+def test_exact_distinct_and_top_k_share_a_window_aggregation(
+    streaming: bool, tmp_path: Path
+) -> None:
+    """Batch cannot plan COUNT(DISTINCT s) beside a Java UDAF; EXACT_DISTINCT stands in."""
+    lines = (
+        json.dumps({"k": k, "s": s, "ts": f"2024-05-01 00:00:{sec:02d}.000"})
+        for k, s, sec in WINDOW_ROWS
+    )
+    (tmp_path / "clicks.json").write_text("\n".join(lines) + "\n")
+    t_env = table_env(streaming)
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE clicks (k STRING, s STRING, ts TIMESTAMP(3),
+            WATERMARK FOR ts AS ts)
+        WITH ('connector' = 'filesystem', 'path' = '{tmp_path}', 'format' = 'json')
+    """)
+    assert "`n` BIGINT NOT NULL" in str(t_env.sql_query(WINDOW_SQL).get_resolved_schema())
+    with t_env.execute_sql(WINDOW_SQL).collect() as results:
+        rows = sorted(tuple(row) for row in results)
+    start = datetime(2024, 5, 1, tzinfo=UTC).replace(tzinfo=None)  # TIMESTAMP(3)
+    later = start + timedelta(seconds=10)
+    assert rows == [
+        ("u1", start, 2, ["a", "b"]),
+        ("u1", later, 1, ["c"]),
+        ("u2", start, 0, None),
+        ("u2", later, 2, ["d", "e"]),
     ]

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.sportsfeat.udfs.state.CountsAccumulator;
 import dev.sportsfeat.udfs.state.DecayAccumulator;
+import dev.sportsfeat.udfs.state.DistinctAccumulator;
 import dev.sportsfeat.udfs.state.RecentAccumulator;
 import dev.sportsfeat.udfs.state.TimedValue;
 import java.util.ArrayList;
@@ -22,8 +23,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * TOP_K, LAST_N_DISTINCT, LATEST, EARLIEST and DECAY_SUM give the same result for any arrival
- * order and any merge tree, equal to a brute-force reference.
+ * TOP_K, EXACT_DISTINCT, LAST_N_DISTINCT, LATEST, EARLIEST and DECAY_SUM give the same result for
+ * any arrival order and any merge tree, equal to a brute-force reference.
  */
 class OrderIndependenceTest {
     private static final int RUNS = 200;
@@ -70,6 +71,36 @@ class OrderIndependenceTest {
                     randomRun(fn, rows, (a, r) -> fn.accumulate(a, r.value(), k), store, random);
             assertArrayEquals(expected.length == 0 ? null : expected, fn.getValue(acc));
         }
+    }
+
+    @Test
+    void exactDistinctIsExactAndOrderIndependent() {
+        Random random = new Random(5);
+        ExactDistinct fn = new ExactDistinct();
+        UnaryOperator<DistinctAccumulator> store =
+                acc -> roundTrip(new DistinctAccumulator.Serializer(), acc);
+        for (int run = 0; run < RUNS; run++) {
+            List<Row> rows = rows(random);
+            long expected = nonNull(rows).stream().map(Row::value).distinct().count();
+            DistinctAccumulator acc =
+                    randomRun(fn, rows, (a, r) -> fn.accumulate(a, r.value()), store, random);
+            assertEquals(expected, fn.getValue(acc));
+        }
+    }
+
+    @Test
+    void exactDistinctMergesOverlappingGroupsAndCountsNoneAsZero() {
+        ExactDistinct fn = new ExactDistinct();
+        DistinctAccumulator empty = fn.createAccumulator();
+        fn.accumulate(empty, null);
+        assertEquals(0L, fn.getValue(empty));
+        DistinctAccumulator left = fn.createAccumulator();
+        DistinctAccumulator right = fn.createAccumulator();
+        List.of("a", "b", "a").forEach(v -> fn.accumulate(left, v));
+        List.of("b", "c").forEach(v -> fn.accumulate(right, v));
+        fn.merge(left, List.of(right, empty, right));
+        assertEquals(3L, fn.getValue(left));
+        assertEquals(2L, fn.getValue(right));
     }
 
     @Test

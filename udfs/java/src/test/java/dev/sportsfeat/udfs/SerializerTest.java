@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sportsfeat.udfs.state.AccumulatorSerializer;
 import dev.sportsfeat.udfs.state.CountsAccumulator;
+import dev.sportsfeat.udfs.state.DistinctAccumulator;
 import dev.sportsfeat.udfs.state.HllAccumulator;
 import dev.sportsfeat.udfs.state.KllAccumulator;
 import dev.sportsfeat.udfs.state.RecentAccumulator;
@@ -50,6 +51,16 @@ class SerializerTest {
             fn.accumulate(acc, "item" + (i % 37) + "é".repeat(i % 3), 5);
         }
         check(new CountsAccumulator.Serializer(), acc, fn.createAccumulator(), fn::getValue);
+    }
+
+    @Test
+    void distinct() throws IOException {
+        ExactDistinct fn = new ExactDistinct();
+        DistinctAccumulator acc = fn.createAccumulator();
+        for (int i = 0; i < 1_000; i++) {
+            fn.accumulate(acc, "v" + (i % 211) + "é".repeat(i % 2));
+        }
+        check(new DistinctAccumulator.Serializer(), acc, fn.createAccumulator(), fn::getValue);
     }
 
     @Test
