@@ -52,8 +52,10 @@ def _fields(source: Source) -> list[str]:
 
 def kafka_source(
     source: Source, topic: str, bootstrap: str, group_id: str, emit_on_event: bool,
-    registry_url: str,
+    registry_url: str, bounded: bool = False,
 ) -> TableDescriptor:  # fmt: skip
+    """The topic as raw bytes decoded by DECODE_AVRO; `bounded`: from the earliest offsets to
+    the end offsets at start (a backfill), else from the group's committed offsets on."""
     reader = json.dumps(schema_for_topic(source.topic).schema(), separators=(",", ":"))
     decoded = f"DECODE_AVRO(`value`, {_quote(reader)}, {_quote(registry_url)})"
     claimed = f"{decoded}.`{source.event_time}`"
@@ -74,7 +76,7 @@ def kafka_source(
         .option("properties.bootstrap.servers", bootstrap)
         .option("properties.group.id", group_id)
         .option("properties.isolation.level", "read_committed")
-        .option("scan.startup.mode", "group-offsets")
+        .option("scan.startup.mode", "earliest-offset" if bounded else "group-offsets")
         .option("properties.auto.offset.reset", "earliest")
         .option("scan.watermark.idle-timeout", f"{source.idle_timeout.total_seconds():g} s")
         .option("value.format", "raw")
@@ -83,15 +85,19 @@ def kafka_source(
         descriptor.option(f"properties.{key}", value)
     if emit_on_event:  # a watermark after every record: lateness exactly as the reference
         descriptor.option("scan.watermark.emit.strategy", "on-event")
+    if bounded:
+        descriptor.option("scan.bounded.mode", "latest-offset")
     return descriptor.build()
 
 
 def register_kafka_source(
     t_env: TableEnvironment, source: Source, topic: str, bootstrap: str, group_id: str,
-    emit_on_event: bool, registry_url: str,
+    emit_on_event: bool, registry_url: str, bounded: bool = False,
 ) -> None:  # fmt: skip
     table = f"{source.name}_kafka"
-    descriptor = kafka_source(source, topic, bootstrap, group_id, emit_on_event, registry_url)
+    descriptor = kafka_source(
+        source, topic, bootstrap, group_id, emit_on_event, registry_url, bounded
+    )
     t_env.create_temporary_table(table, descriptor)
     fields = [f"`_event`.`{f}` AS `{f}`" for f in _fields(source) if f != source.event_time]
     t_env.execute_sql(

@@ -7,6 +7,7 @@ connector and format jars, and the Prometheus reporter as a plugin.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ import yaml
 from flink_jobs.settings import Settings
 from flink_jobs.stack.jars import flink_jars
 from flink_jobs.stack.service import Launch, Service
+from udfs import UDF_JAR
 
 FLINK_HOME = Path(pyflink.__file__).parent
 PROMETHEUS_PORTS = "9249-9259"
@@ -99,8 +101,11 @@ class FlinkCluster(Service):
             for old in folder.glob("*.jar"):
                 old.unlink()
         for jar in [*(FLINK_HOME / "lib").glob("*.jar"), *flink_jars(self.settings.jar_cache)]:
-            target = plugin if jar.name.startswith("flink-metrics-") else lib
-            (target / jar.name).symlink_to(jar)
+            target = (plugin if jar.name.startswith("flink-metrics-") else lib) / jar.name
+            if jar == UDF_JAR:  # a copy: rebuilding the jar must not change it under a JVM
+                shutil.copy2(jar, target)
+            else:
+                target.symlink_to(jar)
 
     def launches(self) -> list[Launch]:
         self.conf_dir.mkdir(parents=True, exist_ok=True)
