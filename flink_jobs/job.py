@@ -2,20 +2,23 @@
 aggregated, one statement set (one job) writing feature, late-event and dead-letter topics.
 
 Runs on the stack's Flink cluster (`sportsfeat run`, which calls `flink run -pym
-flink_jobs.job`) or in a local mini-cluster (`sportsfeat run --local`).
+flink_jobs.job`) or in a local mini-cluster (`sportsfeat run --local`). `--compile-plan FILE`
+writes the statement set as a compiled plan instead (a local JVM, no cluster or broker);
+`--plan FILE` runs one (flink_jobs/plans.py: why, and where plans live).
 """
 
 from __future__ import annotations
 
 import sys
 
-from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
+from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
 
 from flink_jobs.features.columns import source_columns
 from flink_jobs.features.compile import Mode, catalogue_statements
 from flink_jobs.job_config import JobConfig
 from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, dead_letter_sink, feature_sink, late_sink
 from flink_jobs.sources import register_kafka_source
+from flink_jobs.stack.jars import connector_jars
 from udfs import register_java_functions
 
 
@@ -76,20 +79,43 @@ def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
     return statements
 
 
+def execute_plan(t_env: TableEnvironment, config: JobConfig, plan: str) -> TableResult:
+    """Run a compiled plan: its operators get uids from the plan's node ids (PLAN_ONLY), so
+    state maps across versions that keep those nodes. The plan names temporary functions and
+    tables only, so `build` registers them again first (its statement set goes unused).
+    SQL, because PyFlink's execute_plan() fails before 2.3 (FLINK-39384)."""
+    build(t_env, config)
+    t_env.get_config().set("table.exec.uid.generation", "PLAN_ONLY")
+    return t_env.execute_sql("EXECUTE PLAN '" + plan.replace("'", "''") + "'")
+
+
+def _take(args: list[str], flag: str) -> tuple[str | None, list[str]]:
+    """The value of `flag VALUE` in args, and args without both."""
+    if flag not in args:
+        return None, args
+    i = args.index(flag)
+    return args[i + 1], args[:i] + args[i + 2 :]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """`--local JAR;JAR...` runs in a local mini-cluster with those jars, until cancelled."""
+    """`--local JAR;JAR...` runs in a local mini-cluster with those jars, until cancelled;
+    `--compile-plan FILE` only compiles; `--plan FILE` runs from a compiled plan."""
     args = sys.argv[1:] if argv is None else argv
-    local_jars = args[args.index("--local") + 1] if "--local" in args else None
-    if local_jars is not None:
-        i = args.index("--local")
-        args = args[:i] + args[i + 2 :]
+    local_jars, args = _take(args, "--local")
+    compile_to, args = _take(args, "--compile-plan")
+    plan, args = _take(args, "--plan")
     config = JobConfig.parse(args)
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     configure(t_env, config)
+    if compile_to is not None:
+        # Planning loads the connectors and the UDF classes.
+        t_env.get_config().set("pipeline.jars", ";".join(p.as_uri() for p in connector_jars()))
+        build(t_env, config).compile_plan().write_to_file(compile_to)
+        return
     if local_jars is not None:
         t_env.get_config().set("pipeline.jars", local_jars)
         t_env.get_config().set("state.backend.type", "rocksdb")
-    result = build(t_env, config).execute()
+    result = execute_plan(t_env, config, plan) if plan else build(t_env, config).execute()
     if local_jars is not None:
         result.wait()
 

@@ -47,7 +47,8 @@ class JobConfig:
         if not self.groups:
             return CATALOGUE
         wanted = self.groups.split(",")
-        known = {g.name: g for g in CATALOGUE}
+        # By name (its last declared version) or by name and version: user_activity.v2.
+        known = {g.name: g for g in CATALOGUE} | {f"{g.name}.v{g.version}": g for g in CATALOGUE}
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise ValueError(f"unknown feature groups {unknown}; known: {sorted(known)}")
