@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -59,10 +60,12 @@ class Submission:
         return f"{job_name} submitted as {self.job_id}{resumed}"
 
 
-def submit(settings: Settings, config: JobConfig, restore_from: str | None = None) -> Submission:
+def submit(
+    settings: Settings, config: JobConfig, restore_from: str | None = None, plan: Path | None = None
+) -> Submission:
     """Submit the job unless one of the same name is active; a job that `stack down` stopped
     with a savepoint resumes from it, or from `restore_from` (a savepoint or a retained
-    checkpoint) when given."""
+    checkpoint) when given. With `plan`, the job runs from that compiled plan."""
     existing = active_job_id(settings, config.job_name)
     if existing:
         return Submission(existing, new=False)
@@ -73,7 +76,7 @@ def submit(settings: Settings, config: JobConfig, restore_from: str | None = Non
         *(["-s", savepoint] if savepoint else []),
         "-m", f"{settings.host}:{settings.flink_rest_port}",
         "-pyclientexec", sys.executable, "-pyexec", sys.executable,
-        "-pym", "flink_jobs.job", *config.argv(),
+        "-pym", "flink_jobs.job", *config.argv(), *(["--plan", str(plan)] if plan else []),
     ]  # fmt: skip
     result = subprocess.run(
         argv, cwd=PROJECT_ROOT, env={**os.environ, **cluster.env()},
