@@ -41,10 +41,15 @@ def changes(group: FeatureGroup, released_dir: Path = RELEASED_DIR) -> list[str]
     path = snapshot_path(group, released_dir)
     if not path.exists():
         return []
-    before, now = json.loads(path.read_text()), as_data(group)
+    return differences(json.loads(path.read_text()), as_data(group))
+
+
+def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """How definition `now` differs from `before`, both as_data (empty: the same)."""
+    keys = [*now, *(key for key in before if key not in now)]
     return [
         _describe(key, before.get(key), now.get(key))
-        for key in now
+        for key in keys
         if before.get(key) != now.get(key)
     ]
 
