@@ -28,6 +28,7 @@ from fastavro import parse_schema, schemaless_reader
 
 from benchmarks.report import Metric, write
 from flink_jobs import pipeline
+from flink_jobs.features.catalogue import USER_ACTIVITY
 from flink_jobs.generator import GeneratorConfig, interactions
 from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef
@@ -194,29 +195,26 @@ def bench_freshness(settings: Settings, minutes: int, events_per_second: float) 
     config = JobConfig(
         bootstrap=settings.kafka_bootstrap,
         registry_url=settings.registry_url,
-        source_topic=f"bench.{suffix}.interactions",
-        feature_topic=f"features.bench_fresh_{suffix}.v1",
+        groups=USER_ACTIVITY.name,
+        namespace=f"fresh{suffix}",
         consumer_group=name,
         job_name=name,
     )
+    source_topic = config.source_topic(USER_ACTIVITY.source)
+    feature_topic = config.feature_topic(USER_ACTIVITY)
     pipeline.prepare(settings, config, print)
-    RegistryClient(settings.registry_url).register(
-        f"{config.source_topic}-value", schema_for_topic("fan.interactions").canonical()
-    )
     job_id = submit(settings, config).job_id
     consumer = Consumer(
         {"bootstrap.servers": settings.kafka_bootstrap, "group.id": name,
          "isolation.level": "read_committed", "auto.offset.reset": "earliest"}
     )  # fmt: skip
-    consumer.subscribe([config.feature_topic])
-    producer = GovernedProducer(
-        config.bootstrap, config.registry_url, config.source_topic, "user_id"
-    )
+    consumer.subscribe([feature_topic])
+    producer = GovernedProducer(config.bootstrap, config.registry_url, source_topic, "user_id")
     generated = interactions(GeneratorConfig(seed=1, users=2_000, start_ms=0,
                                              events_per_second=events_per_second))  # fmt: skip
     store = redis.Redis.from_url(settings.redis_url)
-    ref = FeatureGroupRef.from_topic(config.feature_topic)
-    close_delay = config.watermark_delay_s * 1000
+    ref = FeatureGroupRef.from_topic(feature_topic)
+    close_delay = USER_ACTIVITY.source.max_out_of_orderness.total_seconds() * 1000
     kafka_ms: list[float] = []
     visible: dict[str, int] = {}
     deadline = time.time() + minutes * 60

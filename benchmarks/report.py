@@ -44,13 +44,18 @@ def context() -> dict[str, object]:
     }
 
 
-def write(name: str, metrics: list[Metric]) -> Path:
-    """benchmarks/results/<name>.json and .md; returns the Markdown path."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write(
+    name: str,
+    metrics: list[Metric],
+    notes: dict[str, str] | None = None,
+    results: Path = RESULTS,
+) -> Path:
+    """<results>/<name>.json and .md; returns the Markdown path. `notes` (heading -> text)
+    go into both, after the table: how the figures were obtained, what went wrong."""
+    results.mkdir(parents=True, exist_ok=True)
     ctx = context()
-    (RESULTS / f"{name}.json").write_text(
-        json.dumps({**ctx, "metrics": [asdict(m) for m in metrics]}, indent=2) + "\n"
-    )
+    document = {**ctx, "metrics": [asdict(m) for m in metrics], "notes": notes or {}}
+    (results / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
     lines = [
         f"# {name}",
         "",
@@ -65,6 +70,8 @@ def write(name: str, metrics: list[Metric]) -> Path:
             for m in metrics
         ),
     ]
-    path = RESULTS / f"{name}.md"
+    for heading, text in (notes or {}).items():
+        lines += ["", f"## {heading}", "", text]
+    path = results / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
     return path

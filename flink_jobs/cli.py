@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -438,6 +439,28 @@ def writer(settings: Settings) -> None:
     from flink_jobs.writer import run_writer
 
     run_writer(settings)
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="Small, under 5 minutes; fails only on wrong values.")
+@click.option("--runs", type=click.IntRange(1), help="Repetitions per system [quick 1, full 3].")
+@click.option("--events", type=click.IntRange(1000), help="Backlog size [quick 150k, full 12M].")
+@pass_settings
+def bench(settings: Settings, quick: bool, runs: int | None, events: int | None) -> None:
+    """The pipeline against the read limit and a peer (Quix Streams), side by side, on the
+    running stack; writes benchmarks/results/latest.{json,md,*.png}. Exit 1 when values are
+    wrong or no results arrive (benchmarks/bench.py explains the method)."""
+    import subprocess
+
+    from flink_jobs.settings import PROJECT_ROOT
+
+    argv = [sys.executable, "-m", "benchmarks.bench", *(["--quick"] if quick else [])]
+    argv += [
+        *(["--runs", str(runs)] if runs else []),
+        *(["--events", str(events)] if events else []),
+    ]
+    env = {**os.environ, **settings.as_environment()}
+    sys.exit(subprocess.run(argv, cwd=PROJECT_ROOT, env=env, check=False).returncode)
 
 
 cli.add_command(generate)

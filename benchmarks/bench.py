@@ -1,0 +1,504 @@
+"""`sportsfeat bench [--quick]`: the pipeline against the physical limit and a peer, side by
+side, on the same events, on the running local stack (issue 9).
+
+1. prepare: one topic of generated Avro events (benchmarks.dataset);
+2. drain that backlog with every system in turn, one at a time (benchmarks.drain): Kafka's
+   consumer perf tool and a read+decode Flink job (the limit), the full catalogue and the
+   built-in-aggregation subset at each parallelism (this project, end to end into Kafka
+   and, through the stack's writer, Redis), Quix Streams with as many processes (the
+   peer). Draining a backlog, not ramping a generator: the generator (one Python process,
+   ~115k events/s to Kafka) could not outrun the limit, a backlog can;
+3. cross-check the values (benchmarks.correctness) of the first full-catalogue run and the
+   first peer run against the reference and each other;
+4. freshness at half each system's sustained throughput (benchmarks.freshness), paced;
+5. the serving API under load (benchmarks.online_store's serving measurement);
+6. write benchmarks/results/latest.{json,md} and PNG plots.
+
+Exit 1 when a system's values are wrong or no results arrive, never because of a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import redis
+
+from benchmarks import correctness, feature_sets, kafka_io, plots, summary
+from benchmarks.dataset import Dataset, produce, register_source
+from benchmarks.drain import Measurement, measure
+from benchmarks.freshness import Visibility, Watch, peer_stored, project_stored
+from benchmarks.online_store import bench_serving
+from benchmarks.peer import venv as peer_venv
+from benchmarks.report import RESULTS, Metric, write
+from benchmarks.summary import Results
+from benchmarks.systems import FlinkJob, QuixPeer, consumer_perf
+from flink_jobs.drills.load import SteadyLoad
+from flink_jobs.errors import UserError
+from flink_jobs.features.catalogue import INTERACTIONS
+from flink_jobs.features.model import FeatureGroup
+from flink_jobs.job_config import JobConfig
+from flink_jobs.online_store import FeatureGroupRef, OnlineStore
+from flink_jobs.producer import GovernedProducer
+from flink_jobs.settings import Settings, load_settings
+from flink_jobs.stack import manager
+from flink_jobs.topics import ensure_topics
+from flink_jobs.verify.compare import Rows
+from flink_jobs.writer import WRITER_GROUP
+
+BOUND_MS = int(INTERACTIONS.max_out_of_orderness.total_seconds() * 1000)
+PEER_FETCH_BYTES = 65_536  # see benchmarks/peer/quix_app.py: Application(consumer_extra_config)
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    runs: int
+    data: Dataset
+    cap_s: float  # a drain's measured window ends here if the backlog lasts longer
+    parallelisms: tuple[int, ...]
+    fresh_s: float
+    serving_s: float
+    peer_commit_interval_s: float
+
+    @classmethod
+    def of(cls, quick: bool, runs: int | None, events: int | None, commit_s: float) -> Plan:
+        if quick:  # correctness on every path; figures indicative only
+            data = Dataset.ending_now(events or 150_000, 1_000, users=5_000, contents=1_000)
+            return cls(True, runs or 1, data, 120, (1,), 70, 3, commit_s)
+        data = Dataset.ending_now(events or 12_000_000, 5_000, users=100_000, contents=10_000)
+        return cls(False, runs or 3, data, 90, (1, 2), 180, 15, commit_s)
+
+
+@dataclass
+class Bench:
+    settings: Settings
+    plan: Plan
+    say: Callable[[str], None]
+
+    def __post_init__(self) -> None:
+        self.id = uuid.uuid4().hex[:6]
+        self.namespace = f"bench{self.id}"
+        self.topic = f"{INTERACTIONS.topic}.{self.namespace}"
+        self.results = Results()
+        self.work = RESULTS / ".work" / self.namespace
+        self.shared = {g.name: g for g in feature_sets.peer_groups()}
+        self._project_rows: dict[str, Rows] = {}
+        self._runs = 0
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        self.say(f"==> {name}")
+        try:
+            yield
+        except UserError as exc:
+            self.results.failures.append(f"{name}: {exc}")
+            self.say(f"    FAILED after {time.monotonic() - started:.0f} s: {exc}")
+        else:
+            self.say(f"    done in {time.monotonic() - started:.0f} s")
+
+    def run(self) -> int:
+        preflight(self.settings)
+        try:
+            self._run_phases()
+        finally:
+            self._clean_up()
+        return self._report()
+
+    def _run_phases(self) -> None:
+        plan, data = self.plan, self.plan.data
+        with self.phase(f"prepare: {data.events:,} events into {self.topic}"):
+            took = produce(
+                data,
+                self.settings.kafka_bootstrap,
+                self.settings.registry_url,
+                self.topic,
+                self.say,
+            )
+            self.say(f"    {data.events / took:,.0f} events/s produced")
+        for rep in range(plan.runs):
+            with self.phase(f"limit: Kafka consumer perf tool, run {rep + 1}"):
+                result = consumer_perf(self.settings, self.topic, data.events, 600)
+                self.results.perf.append(result)
+                self.say(f"    {result.rate:,.0f} events/s")
+        for p in plan.parallelisms:
+            self._drains(summary.flink_limit(p), partial(self._flink, "limit", "", p, True))
+        builtin = ",".join(g.name for g in feature_sets.built_in_groups())
+        for p in plan.parallelisms:
+            for subset, groups in (("full catalogue", ""), ("built-in subset", builtin)):
+                self._drains(summary.project(subset, p), partial(self._flink, "job", groups, p))
+        with self.phase("peer: its own environment"):
+            self.peer_python = peer_venv.ensure(self.say)
+        for n in plan.parallelisms:
+            self._drains(summary.peer(n), partial(self._peer, n, self.topic))
+        self._freshness()
+        with self.phase("serving API under load"):
+            self.results.serving = bench_serving(self.settings, plan.serving_s, plan.runs)
+
+    # --- drains ----------------------------------------------------------------------
+
+    def _flink(
+        self, kind: str, groups: str, p: int, read_only: bool = False, source: str | None = None
+    ) -> FlinkJob:
+        self._runs += 1
+        name = f"bench-{self.id}-{kind}{self._runs}"
+        config = JobConfig(
+            bootstrap=self.settings.kafka_bootstrap,
+            registry_url=self.settings.registry_url,
+            groups=groups,
+            namespace=f"{self.namespace}r{self._runs}",
+            source_namespace=source or self.namespace,
+            consumer_group=name,
+            job_name=name,
+            parallelism=p,
+        )
+        return FlinkJob(self.settings, name, config, read_only=read_only)
+
+    def _peer(self, processes: int, topic: str) -> QuixPeer:
+        self._runs += 1
+        spec = self.work / "peer-spec.json"
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        spec.write_text(json.dumps(feature_sets.peer_spec()))
+        host, port = self.settings.redis_endpoint
+        prefix = f"peer.{self.id}.r{self._runs}"
+        args = [
+            str(peer_venv.APP),
+            "--spec",
+            str(spec),
+            "--broker",
+            self.settings.kafka_bootstrap,
+            "--registry-url",
+            self.settings.registry_url,
+            "--topic",
+            topic,
+            "--output-prefix",
+            prefix,
+            "--redis-host",
+            host,
+            "--redis-port",
+            str(port),
+            "--commit-interval",
+            str(self.plan.peer_commit_interval_s),
+            "--fetch-bytes",
+            str(PEER_FETCH_BYTES),
+        ]
+        return QuixPeer(
+            f"quix-{self.id}-{self._runs}",
+            self.peer_python,
+            args,
+            f"bench-{self.id}-quix{self._runs}",
+            self.settings.kafka_bootstrap,
+            topic,
+            self.work,
+            processes,
+        )
+
+    def _drains(self, label: str, make: Callable[[], FlinkJob | QuixPeer]) -> None:
+        for rep in range(self.plan.runs):
+            with self.phase(f"{label}, run {rep + 1}"):
+                system = make()
+                result = measure(system, self.plan.data.events, self.plan.cap_s, 180, self.say)
+                self._record(label, result)
+                if isinstance(system, FlinkJob):
+                    self.results.checkpoints.setdefault(label, []).append(system.checkpoints)
+                if rep == 0 and label in (summary.project("full catalogue", 1), summary.peer(1)):
+                    self._check(system)
+
+    def _record(self, label: str, m: Measurement) -> None:
+        self.results.drains.setdefault(label, []).append(m)
+        end = "end of the backlog" if m.reached_end else f"time cap, {m.events:,} events"
+        self.say(f"    {m.rate:,.0f} events/s over {m.seconds:.1f} s ({end}; {m.probe})")
+
+    # --- correctness -----------------------------------------------------------------
+
+    def _check(self, system: FlinkJob | QuixPeer) -> None:
+        """Compare the run's output with the reference (and the project's with the peer's)."""
+        bootstrap, data = self.settings.kafka_bootstrap, self.plan.data
+        group_id = (
+            system.config.consumer_group
+            if isinstance(system, FlinkJob)
+            else (system.consumer_group)
+        )
+        read = kafka_io.committed(
+            bootstrap, group_id, self.topic, kafka_io.end_offsets(bootstrap, self.topic)
+        )
+        times = kafka_io.event_times_before(bootstrap, self.settings.registry_url, self.topic, read)
+        if not times:
+            raise UserError(f"{system.name} committed no progress: no results to check")
+        until = correctness.cutoff(times, BOUND_MS)
+        groups = tuple(self.shared.values())
+        first = len(self.results.verdicts)
+        want = correctness.expected(data.stream(), groups, data.sampled, until)
+        for group in groups:
+            if isinstance(system, FlinkJob):
+                self._check_project(system, group, want[group.name], until)
+            else:
+                self._check_peer(system, group, want[group.name], until)
+        for verdict in self.results.verdicts[first:]:
+            state = "ok" if verdict.ok else f"{len(verdict.problems)} problems"
+            self.say(f"    {verdict.system} {verdict.group}: {verdict.windows} windows, {state}")
+
+    def _check_project(self, job: FlinkJob, group: FeatureGroup, want: Rows, until: int) -> None:
+        bootstrap, data = self.settings.kafka_bootstrap, self.plan.data
+        topic = job.config.feature_topic(group)
+        names = [f.name for f in group.features]
+        decode = kafka_io.avro_decoder(self.settings.registry_url)
+        got, dups = kafka_io.feature_rows(bootstrap, topic, decode, data.sampled, names)
+        self._project_rows[group.name] = got
+        self.results.verdicts.append(
+            correctness.check_rows(job.name, group, group.features, got, want, until, dups)
+        )
+        wait_for_writer(bootstrap, topic)
+        store = OnlineStore(redis.Redis.from_url(self.settings.redis_url), ttl_ms=0)
+        ref = FeatureGroupRef.from_topic(topic)
+        stored = {}
+        for entity in {k[0] for k in want}:
+            value = store.read(ref, entity)
+            if value:
+                features = {k: correctness.typed(v) for k, v in value.items()}
+                stored[entity] = (
+                    int(value["_window_start_ms"]),
+                    int(value["_window_end_ms"]),
+                    features,
+                )
+        self.results.verdicts.append(
+            correctness.check_store(job.name, group, group.features, stored, want)
+        )
+
+    def _check_peer(self, peer: QuixPeer, group: FeatureGroup, want: Rows, until: int) -> None:
+        bootstrap, data = self.settings.kafka_bootstrap, self.plan.data
+        features = feature_sets.peer_features(group)
+        prefix = peer.app_args[peer.app_args.index("--output-prefix") + 1]
+        names = [f.name for f in features]
+        got, dups = kafka_io.feature_rows(
+            bootstrap, f"{prefix}.{group.name}", kafka_io.json_decoder, data.sampled, names
+        )
+        late = sum(n for store, n in peer.late.items() if group.name in store)
+        verdict = correctness.check_rows(peer.name, group, features, got, want, until, dups)
+        if late:
+            verdict.problems.append(f"the peer dropped {late} events as late")
+        self.results.verdicts.append(verdict)
+        client = redis.Redis.from_url(self.settings.redis_url)
+        stored = {}
+        for entity in {k[0] for k in want}:
+            raw = client.get(f"{prefix}:{group.name}:{entity}")
+            if raw is not None:
+                v = json.loads(raw)
+                stored[entity] = (int(v["window_start"]), int(v["window_end"]), v)
+        self.results.verdicts.append(
+            correctness.check_store(peer.name, group, features, stored, want)
+        )
+        mine = self._project_rows.get(group.name)
+        if mine is not None:  # the project's rows against the peer's, where both have them
+            both = {k: v for k, v in mine.items() if k in got}
+            self.results.verdicts.append(
+                correctness.check_rows("project vs peer", group, features, got, both, until)
+            )
+
+    # --- freshness -------------------------------------------------------------------
+
+    def _freshness(self) -> None:
+        plan = self.plan
+        project_label, peer_label = summary.project("full catalogue", 1), summary.peer(1)
+        for rep in range(plan.runs):
+            if plan.quick:  # both at once, at a small fixed rate: a smoke test of the path
+                with self.phase(f"freshness, both systems at 200 events/s, run {rep + 1}"):
+                    self._fresh_run({project_label: "project", peer_label: "peer"}, 200.0)
+                continue
+            for label, kind in ((project_label, "project"), (peer_label, "peer")):
+                rates = self.results.rates(label)
+                if not rates:
+                    continue
+                rate = sorted(rates)[len(rates) // 2] / 2
+                with self.phase(f"freshness: {label} at {rate:,.0f} events/s, run {rep + 1}"):
+                    self._fresh_run({label: kind}, rate)
+
+    def _fresh_run(self, systems: dict[str, str], rate: float) -> None:
+        self._runs += 1
+        namespace = f"{self.namespace}f{self._runs}"
+        topic = f"{INTERACTIONS.topic}.{namespace}"
+        bootstrap = self.settings.kafka_bootstrap
+        ensure_topics(bootstrap, [topic], 3)
+        register_source(self.settings.registry_url, topic)
+        running: list[tuple[str, FlinkJob | QuixPeer, Watch]] = []
+        try:
+            for label, kind in systems.items():
+                system: FlinkJob | QuixPeer
+                if kind == "project":
+                    system = self._flink("fresh", "", 1, source=namespace)
+                else:
+                    system = self._peer(1, topic)
+                system.start()
+                running.append((label, system, self._watch(system)))
+            for _, _, watch in running:
+                watch.start()
+            time.sleep(5)  # the peer's first poll, the job's first fetch
+            producer = GovernedProducer(bootstrap, self.settings.registry_url, topic, "user_id")
+            load = SteadyLoad(producer, rate, self.plan.data.users, seed=self.plan.data.seed + 1)
+            load.start()
+            time.sleep(self.plan.fresh_s)
+            load.stop()
+            stopped_ms = time.time() * 1000
+            for _, _, watch in running:
+                watch.closes_until(stopped_ms)
+            time.sleep(12)  # a checkpoint (10 s) and a writer poll for the last windows
+        finally:
+            for label, system, watch in running:
+                watch.stop()
+                system.stop()
+                reps = self.results.freshness.setdefault(label, [])
+                reps.append((watch.kafka_ms, watch.redis_ms))
+                self.say(
+                    f"    {label}: {len(watch.kafka_ms)} rows in Kafka, "
+                    f"{len(watch.redis_ms)} sampled in Redis"
+                )
+        if not all(w.kafka_ms for _, _, w in running):
+            raise UserError("a system produced no feature rows under the paced load")
+
+    def _watch(self, system: FlinkJob | QuixPeer) -> Watch:
+        names = list(self.shared)
+        if isinstance(system, FlinkJob):
+            by_topic = {system.config.feature_topic(g): g for g in self.shared.values()}
+            visibility = Visibility(
+                list(by_topic),
+                kafka_io.avro_decoder(self.settings.registry_url),
+                project_stored(lambda t, e: FeatureGroupRef.from_topic(t).key(e)),
+            )
+        else:
+            prefix = system.app_args[system.app_args.index("--output-prefix") + 1]
+            visibility = Visibility(
+                [f"{prefix}.{n}" for n in names],
+                kafka_io.json_decoder,
+                peer_stored(lambda t, e: f"{t.rsplit('.', 1)[0]}:{t.rsplit('.', 1)[1]}:{e}"),
+            )
+        return Watch(
+            system.name,
+            self.settings.kafka_bootstrap,
+            self.settings.redis_url,
+            visibility,
+            self.plan.data.sampled,
+            BOUND_MS,
+        )
+
+    # --- the end ---------------------------------------------------------------------
+
+    def _clean_up(self) -> None:
+        with self.phase("clean up: the run's topics and Redis keys"):
+            deleted = kafka_io.delete_topics(self.settings.kafka_bootstrap, lambda t: self.id in t)
+            client = redis.Redis.from_url(self.settings.redis_url)
+            keys = 0
+            for pattern in (f"feat:*{self.namespace}*", f"peer.{self.id}.*"):
+                for batch in _batches(client.scan_iter(match=pattern, count=1000), 1000):
+                    keys += client.delete(*batch)
+            self.say(f"    {len(deleted)} topics, {keys} keys deleted")
+
+    def _report(self) -> int:
+        results, plan = self.results, self.plan
+        found = summary.metrics(results, plan.parallelisms)
+        bad = [v for v in results.verdicts if not v.ok]
+        notes = notes_of(plan, results, found)
+        path = write("latest", found, notes)
+        plots.write(results, RESULTS)
+        self.say(path.read_text())
+        if bad or results.failures or not results.verdicts:
+            for v in bad:
+                self.say(f"WRONG {v.system} {v.group}: " + "; ".join(v.problems[:5]))
+            for failure in results.failures:
+                self.say(f"FAILED {failure}")
+            return 1
+        return 0
+
+
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def wait_for_writer(bootstrap: str, topic: str, timeout_s: float = 120) -> None:
+    """Until the stack's writer has applied the topic up to its end (transactional: the last
+    offset is a commit marker)."""
+    deadline = time.monotonic() + timeout_s
+    ends = kafka_io.end_offsets(bootstrap, topic)
+    while time.monotonic() < deadline:
+        done = kafka_io.committed(bootstrap, WRITER_GROUP, topic, ends)
+        if all(done[p] >= end - 1 for p, end in ends.items() if end > 0):
+            return
+        time.sleep(1)
+    raise UserError(f"the writer did not catch up with {topic} in {timeout_s:.0f} s")
+
+
+def preflight(settings: Settings) -> None:
+    down = [s for s in manager.status(settings) if not s.healthy]
+    if down:
+        which = ", ".join(f"{s.name} ({s.problem})" for s in down)
+        raise UserError(f"the stack is not up: {which}; start it with `sportsfeat stack up`")
+
+
+def notes_of(plan: Plan, results: Results, found: list[Metric]) -> dict[str, str]:
+    data = plan.data
+    gaps = feature_sets.inexpressible()
+    verdicts = [
+        f"- {v.system} {v.group}: {v.windows} windows, "
+        + ("agree" if v.ok else f"{len(v.problems)} problems, e.g. {v.problems[:3]}")
+        for v in results.verdicts
+    ]
+    return {
+        "How": (
+            f"{'Quick run (indicative figures only). ' if plan.quick else ''}"
+            f"One topic of {data.events:,} generated fan.interactions events (seed {data.seed}, "
+            f"{data.users:,} users, {data.contents:,} contents, {data.events_per_second:,.0f} "
+            f"events per simulated second, {data.out_of_order_share:.0%} delivered out of order "
+            f"by up to {data.max_disorder_ms} ms), drained by each system in turn, "
+            f"{plan.runs} run(s) each. Throughput: events consumed between the first progress "
+            f"sample and the end of the backlog or {plan.cap_s:.0f} s, job start-up excluded. "
+            "CPU: utime+stime from /proc of the system's processes over the same interval; "
+            "RSS: peak of the sampled sum over each process tree. Freshness: paced real-time "
+            f"load at half each system's median throughput for {plan.fresh_s:.0f} s. "
+            f"Peer: Quix Streams 3.28.1, defaults but commit interval "
+            f"{plan.peer_commit_interval_s:g} s and max.partition.fetch.bytes "
+            f"{PEER_FETCH_BYTES}; one process per parallelism step."
+        ),
+        "Targets": "\n".join(summary.targets(found, plan.parallelisms[-1])),
+        "Correctness cross-check": "\n".join(verdicts) or "nothing was checked",
+        "Features the peer cannot express": "\n".join(f"- {k}: {v}" for k, v in gaps.items()),
+        "Failures": "\n".join(f"- {f}" for f in results.failures) or "none",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small, under 5 minutes (CI)")
+    parser.add_argument("--runs", type=int, help="repetitions per system [quick 1, full 3]")
+    parser.add_argument("--events", type=int, help="backlog size [quick 150k, full 12M]")
+    parser.add_argument(
+        "--peer-commit-interval",
+        type=float,
+        default=5.0,
+        help="Quix's commit (checkpoint) interval, s [its default, 5]",
+    )
+    args = parser.parse_args(argv)
+    plan = Plan.of(args.quick, args.runs, args.events, args.peer_commit_interval)
+    bench = Bench(load_settings(), plan, lambda line: print(line, flush=True))
+    return bench.run()
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except UserError as exc:
+        print(f"error: {exc}", flush=True)
+        raise SystemExit(1) from None

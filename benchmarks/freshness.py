@@ -1,0 +1,129 @@
+"""Freshness under a paced, real-time load: for each feature row, from the moment its window
+could close (window end + the 5 s watermark bound) to the moment it is visible.
+
+- in Kafka: when a read_committed consumer of the system's feature topic receives it;
+- in Redis: the write time the store holds with it (the project's writer stamps
+  `_written_at_ms` as it applies a batch, the peer's sink as it serializes one), read for
+  the sampled entities whose rows arrived in Kafka (Redis keeps only the newest window,
+  so each row is looked up shortly after it appeared).
+
+Only windows that close while the load runs count: after it stops, time stands still.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from confluent_kafka import Consumer
+
+from flink_jobs.topic_tail import as_ms
+
+LOOKUP_EVERY_S = 2.0
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Where one system's rows become visible and how to read them."""
+
+    topics: list[str]
+    decode: Callable[[bytes], dict[str, Any]]
+    # (group topic, entity) -> (window end, written-at) stored in Redis, or None
+    stored: Callable[[redis.Redis[bytes], str, str], tuple[int, int] | None]
+
+
+def project_stored(key_of: Callable[[str, str], str]) -> Callable[..., tuple[int, int] | None]:
+    def stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
+        end, written = client.hmget(key_of(topic, entity), ["_window_end_ms", "_written_at_ms"])
+        return (int(end), int(written)) if end and written else None
+
+    return stored
+
+
+def peer_stored(key_of: Callable[[str, str], str]) -> Callable[..., tuple[int, int] | None]:
+    def stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
+        raw = client.get(key_of(topic, entity))
+        if raw is None:
+            return None
+        value = json.loads(raw)
+        return int(value["window_end"]), int(value["_written_at_ms"])
+
+    return stored
+
+
+@dataclass
+class Watch(threading.Thread):
+    """Collects Kafka and Redis visibility delays of one system until stopped."""
+
+    name_: str
+    bootstrap: str
+    redis_url: str
+    visibility: Visibility
+    sampled: Callable[[str], bool]
+    bound_ms: int
+    kafka_ms: list[float] = field(default_factory=list)
+    redis_ms: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(name=f"freshness-{self.name_}", daemon=True)
+        self._stop_event = threading.Event()
+        self._closes_until = float("inf")
+        self._pending: dict[tuple[str, str], int] = {}  # (topic, entity) -> window end
+
+    def closes_until(self, ms: float) -> None:
+        """Count only windows that close by `ms` (when the load stopped)."""
+        self._closes_until = ms
+
+    def run(self) -> None:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"bench-fresh-{uuid.uuid4().hex[:8]}",
+                "isolation.level": "read_committed",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "log_level": 3,
+            }
+        )
+        consumer.subscribe(self.visibility.topics)
+        store = redis.Redis.from_url(self.redis_url)
+        next_lookup = time.monotonic() + LOOKUP_EVERY_S
+        try:
+            while not self._stop_event.is_set():
+                for msg in consumer.consume(num_messages=1000, timeout=0.2):
+                    if not msg.error():
+                        self._received(msg.topic() or "", (msg.key() or b"").decode(), msg.value())
+                if time.monotonic() >= next_lookup:
+                    next_lookup = time.monotonic() + LOOKUP_EVERY_S
+                    self._look_up(store)
+            self._look_up(store)
+        finally:
+            consumer.close()
+
+    def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
+        now_ms = time.time() * 1000
+        close = as_ms(self.visibility.decode(raw or b"")["window_end"]) + self.bound_ms
+        if close > self._closes_until:
+            return
+        self.kafka_ms.append(now_ms - close)
+        if self.sampled(entity):
+            self._pending[(topic, entity)] = close - self.bound_ms
+
+    def _look_up(self, store: redis.Redis[bytes]) -> None:
+        for (topic, entity), end in list(self._pending.items()):
+            found = self.visibility.stored(store, topic, entity)
+            if found is None or found[0] < end:
+                continue  # not written yet
+            del self._pending[(topic, entity)]
+            if found[0] == end:  # else already overwritten by a newer window
+                self.redis_ms.append(found[1] - (end + self.bound_ms))
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(30)

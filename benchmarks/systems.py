@@ -1,0 +1,279 @@
+"""The systems the benchmark drains the backlog with, behind one small interface: start,
+report the source offsets consumed so far, name the processes doing the work, stop.
+
+- `FlinkJob`: the feature job (any group set, any parallelism) or the read-and-decode
+  limit, on the stack's cluster; progress from the Kafka source's offset gauges over
+  Flink's REST API, or, if those are missing, the offsets it commits on each checkpoint.
+- `QuixPeer`: one or more Quix Streams processes in one consumer group; progress from the
+  offsets it commits (every commit interval).
+- `consumer_perf`: Kafka's own Java consumer perf tool, run to completion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from benchmarks import kafka_io
+from benchmarks.flink_rest import Checkpoint, FlinkRest
+from benchmarks.procstat import Usage
+from flink_jobs import pipeline, submit
+from flink_jobs.errors import UserError
+from flink_jobs.job_config import JobConfig
+from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.stack.flink_cluster import FLINK_HOME, FlinkCluster
+from flink_jobs.stack.jars import kafka_classpath
+from flink_jobs.stack.service import Service
+from flink_jobs.stack.writer import OnlineStoreWriter
+
+READ_JOB = Path(__file__).with_name("flink_read_job.py")
+
+
+class System(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def consumed(self) -> dict[int, int] | None:
+        """Per source partition, the offset up to which it has read (None: not yet known)."""
+
+    def roles(self) -> dict[str, list[int]]:
+        """Process role -> root pids whose CPU and memory the run is charged."""
+
+    def stop(self) -> None: ...
+
+
+def stack_pid(service: Service, process: str) -> list[int]:
+    pids = [p.pid() for p in service.processes() if p.name == process]
+    return [pid for pid in pids if pid is not None]
+
+
+def _flink_run(settings: Settings, args: list[str], what: str) -> str:
+    """`flink run -d` with the stack cluster's environment; returns the job id."""
+    argv = [
+        str(FLINK_HOME / "bin" / "flink"),
+        "run",
+        "-d",
+        "-m",
+        f"{settings.host}:{settings.flink_rest_port}",
+        "-pyclientexec",
+        sys.executable,
+        "-pyexec",
+        sys.executable,
+        *args,
+    ]
+    env = {**os.environ, **FlinkCluster(settings).env()}
+    result = subprocess.run(
+        argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+    match = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
+    if result.returncode != 0 or match is None:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise UserError(f"`flink run` failed for {what}: {' | '.join(tail)}")
+    return match.group(1)
+
+
+@dataclass
+class FlinkJob:
+    """The feature job (read_only=False) or the read-and-decode limit (True)."""
+
+    settings: Settings
+    name: str
+    config: JobConfig
+    read_only: bool = False
+    start_timeout_s: float = 180
+    job_id: str | None = None
+    probe: str = "source offset gauges (REST)"
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._rest = FlinkRest(self.settings.flink_rest_url)
+        self._partitions: list[int] = []
+
+    def start(self) -> None:
+        topic = self.config.source_topic(self.config.sources()[0])
+        self._partitions = sorted(kafka_io.end_offsets(self.config.bootstrap, topic))
+        if self.read_only:
+            self.job_id = _flink_run(
+                self.settings, ["-py", str(READ_JOB), *self.config.argv()], self.name
+            )
+        else:
+            pipeline.prepare(self.settings, self.config, lambda _line: None)
+            self.job_id = submit.submit(self.settings, self.config).job_id
+        self._rest.wait_running(self.job_id, self.start_timeout_s)
+
+    def consumed(self) -> dict[int, int] | None:
+        if self.job_id is None:
+            return None
+        if self._rest.state(self.job_id) in ("FAILED", "CANCELED"):
+            raise UserError(f"{self.name}: job {self.job_id} failed; see the Flink web UI")
+        offsets = self._rest.source_offsets(self.job_id)
+        if offsets is None:  # gauges missing: the offsets committed on checkpoints
+            self.probe = "offsets committed on checkpoints"
+            topic = self.config.source_topic(self.config.sources()[0])
+            found = kafka_io.committed(
+                self.config.bootstrap, self.config.consumer_group, topic, self._partitions
+            )
+            offsets = found if any(found.values()) else None
+        return offsets
+
+    def roles(self) -> dict[str, list[int]]:
+        roles = {"TaskManager": stack_pid(FlinkCluster(self.settings), "flink-taskmanager")}
+        if not self.read_only:
+            roles["writer"] = stack_pid(OnlineStoreWriter(self.settings), "writer")
+        return roles
+
+    def stop(self) -> None:
+        """Cancel the job; the feature job first completes one more checkpoint, so what it
+        computed is committed (exactly-once output is visible only after one)."""
+        if self.job_id is None:
+            return
+        try:
+            if not self.read_only:
+                self._await_checkpoint(self.job_id)
+            self.checkpoints = self._rest.checkpoints(self.job_id)
+        finally:
+            self._rest.cancel(self.job_id)
+
+    def _await_checkpoint(self, job_id: str) -> None:
+        before = max((c.id for c in self._rest.checkpoints(job_id)), default=0)
+        deadline = time.monotonic() + 2 * self.config.checkpoint_interval_s + 60
+        while time.monotonic() < deadline:
+            if any(c.id > before for c in self._rest.checkpoints(job_id)):
+                return
+            time.sleep(1)
+        raise UserError(f"{self.name}: no checkpoint completed after the run")
+
+
+@dataclass
+class QuixPeer:
+    """`processes` Quix Streams apps in one consumer group (its way to scale out)."""
+
+    name: str
+    python: Path
+    app_args: list[str]  # everything but the state dir
+    consumer_group: str
+    bootstrap: str
+    topic: str
+    work_dir: Path
+    processes: int = 1
+    late: dict[str, int] = field(default_factory=dict)
+    probe: str = "offsets the peer commits"
+
+    def __post_init__(self) -> None:
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._partitions: list[int] = []
+
+    def log(self, i: int) -> Path:
+        return self.work_dir / f"{self.name}-{i}.log"
+
+    def start(self) -> None:
+        self._partitions = sorted(kafka_io.end_offsets(self.bootstrap, self.topic))
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        for i in range(self.processes):
+            argv = [
+                str(self.python),
+                *self.app_args,
+                "--consumer-group",
+                self.consumer_group,
+                "--state-dir",
+                str(self.work_dir / f"state-{i}"),
+            ]
+            with self.log(i).open("wb") as log:
+                self._procs.append(
+                    subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.work_dir)
+                )
+
+    def consumed(self) -> dict[int, int] | None:
+        for i, proc in enumerate(self._procs):
+            if proc.poll() is not None:
+                tail = self.log(i).read_text(errors="replace").splitlines()[-5:]
+                raise UserError(f"{self.name}: process {i} exited: {' | '.join(tail)}")
+        found = kafka_io.committed(
+            self.bootstrap, self.consumer_group, self.topic, self._partitions
+        )
+        return found if any(found.values()) else None
+
+    def roles(self) -> dict[str, list[int]]:
+        return {"peer": [p.pid for p in self._procs]}
+
+    def stop(self) -> None:
+        for proc in self._procs:
+            proc.send_signal(signal.SIGTERM)
+        for i, proc in enumerate(self._procs):
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            for line in self.log(i).read_text(errors="replace").splitlines():
+                if line.startswith('{"late"'):
+                    for store, n in json.loads(line)["late"].items():
+                        self.late[store] = self.late.get(store, 0) + n
+
+
+@dataclass(frozen=True)
+class PerfResult:
+    rate: float  # records/s while fetching (the tool's fetch.nMsg.sec: rebalance excluded)
+    records: int
+    cpu_s: float
+    peak_rss_kib: int
+
+
+def consumer_perf(settings: Settings, topic: str, records: int, timeout_s: float) -> PerfResult:
+    """org.apache.kafka.tools.ConsumerPerformance over the topic, in a fresh group."""
+    argv = [
+        "java",
+        "-cp",
+        kafka_classpath(settings.jar_cache),
+        "org.apache.kafka.tools.ConsumerPerformance",
+        "--bootstrap-server",
+        settings.kafka_bootstrap,
+        "--topic",
+        topic,
+        "--num-records",
+        str(records),
+        "--group",
+        f"bench-perf-{uuid.uuid4().hex[:8]}",
+        "--timeout",
+        "30000",
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    usage = Usage({"consumer": [proc.pid]})
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None:
+        usage.sample()
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise UserError(f"Kafka's consumer perf tool did not finish in {timeout_s:.0f} s")
+        time.sleep(0.2)
+    output = proc.stdout.read() if proc.stdout else ""
+    return parse_consumer_perf(
+        output, usage.cpu_seconds()["consumer"], usage.peak_rss_kib.get("consumer", 0)
+    )
+
+
+def parse_consumer_perf(output: str, cpu_s: float, peak_rss_kib: int) -> PerfResult:
+    """The tool prints a header line and a value line, comma-separated."""
+    lines = [ln for ln in output.splitlines() if ln.count(",") >= 9]
+    if len(lines) < 2:
+        raise UserError(f"Kafka's consumer perf tool printed no result: {output[-300:]!r}")
+    row = dict(
+        zip(
+            [h.strip() for h in lines[-2].split(",")],
+            [v.strip() for v in lines[-1].split(",")],
+            strict=False,
+        )
+    )
+    return PerfResult(
+        float(row["fetch.nMsg.sec"]), int(row["data.consumed.in.nMsg"]), cpu_s, peak_rss_kib
+    )
