@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -88,7 +90,8 @@ class Bench:
         self.namespace = f"bench{self.id}"
         self.topic = f"{INTERACTIONS.topic}.{self.namespace}"
         self.results = Results()
-        self.work = RESULTS / ".work" / self.namespace
+        self.work = self.settings.state_dir / "bench" / self.namespace  # peer state and logs
+        self.peer_python: Path | None = None
         self.shared = {g.name: g for g in feature_sets.peer_groups()}
         self._project_rows: dict[str, Rows] = {}
         self._runs = 0
@@ -99,9 +102,10 @@ class Bench:
         self.say(f"==> {name}")
         try:
             yield
-        except UserError as exc:
-            self.results.failures.append(f"{name}: {exc}")
-            self.say(f"    FAILED after {time.monotonic() - started:.0f} s: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a failed phase is reported, the rest runs
+            reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            self.results.failures.append(f"{name}: {reason}")
+            self.say(f"    FAILED after {time.monotonic() - started:.0f} s: {reason}")
         else:
             self.say(f"    done in {time.monotonic() - started:.0f} s")
 
@@ -163,6 +167,8 @@ class Bench:
         return FlinkJob(self.settings, name, config, read_only=read_only)
 
     def _peer(self, processes: int, topic: str) -> QuixPeer:
+        if self.peer_python is None:
+            raise UserError("the peer's environment is missing (see the phase above)")
         self._runs += 1
         spec = self.work / "peer-spec.json"
         spec.parent.mkdir(parents=True, exist_ok=True)
@@ -336,7 +342,11 @@ class Bench:
                     system = self._flink("fresh", "", 1, source=namespace)
                 else:
                     system = self._peer(1, topic)
-                system.start()
+                try:
+                    system.start()
+                except BaseException:
+                    system.stop()
+                    raise
                 running.append((label, system, self._watch(system)))
             for _, _, watch in running:
                 watch.start()
@@ -405,8 +415,9 @@ class Bench:
         found = summary.metrics(results, plan.parallelisms)
         bad = [v for v in results.verdicts if not v.ok]
         notes = notes_of(plan, results, found)
-        path = write("latest", found, notes)
-        plots.write(results, RESULTS)
+        name = "latest-quick" if plan.quick else "latest"  # a CI run leaves the full results be
+        path = write(name, found, notes)
+        plots.write(results, RESULTS, name)
         self.say(path.read_text())
         if bad or results.failures or not results.verdicts:
             for v in bad:
@@ -500,5 +511,5 @@ if __name__ == "__main__":
     try:
         raise SystemExit(main())
     except UserError as exc:
-        print(f"error: {exc}", flush=True)
+        print(f"error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None

@@ -43,9 +43,9 @@ def measure(
     """Run `system` over a backlog of `total` events. UserError if it reads nothing within
     `first_progress_s` of starting, or fails."""
     started = time.monotonic()
-    system.start()
-    say(f"  {system.name}: started in {time.monotonic() - started:.1f} s")
     try:
+        system.start()
+        say(f"  {system.name}: started in {time.monotonic() - started:.1f} s")
         usage = Usage(system.roles())
         samples: list[tuple[float, int]] = []
         cpu: list[dict[str, float]] = []

@@ -14,13 +14,14 @@ import matplotlib.pyplot as plt
 from benchmarks.summary import KAFKA_LIMIT, Results
 
 
-def write(results: Results, folder: Path) -> list[Path]:
+def write(results: Results, folder: Path, name: str) -> list[Path]:
+    """<name>-throughput.png and <name>-freshness.png, for what was measured."""
     written = []
     systems = [s for s in [KAFKA_LIMIT, *results.drains] if results.rates(s)]
     if systems:
-        written.append(_throughput(results, systems, folder / "latest-throughput.png"))
+        written.append(_throughput(results, systems, folder / f"{name}-throughput.png"))
     if any(k or r for reps in results.freshness.values() for k, r in reps):
-        written.append(_freshness(results, folder / "latest-freshness.png"))
+        written.append(_freshness(results, folder / f"{name}-freshness.png"))
     return written
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -188,9 +189,12 @@ class QuixPeer:
                 "--state-dir",
                 str(self.work_dir / f"state-{i}"),
             ]
+            env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}  # for benchmarks.peer.rows
             with self.log(i).open("wb") as log:
                 self._procs.append(
-                    subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.work_dir)
+                    subprocess.Popen(
+                        argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.work_dir, env=env
+                    )
                 )
 
     def consumed(self) -> dict[int, int] | None:
@@ -219,6 +223,7 @@ class QuixPeer:
                 if line.startswith('{"late"'):
                     for store, n in json.loads(line)["late"].items():
                         self.late[store] = self.late.get(store, 0) + n
+            shutil.rmtree(self.work_dir / f"state-{i}", ignore_errors=True)
 
 
 @dataclass(frozen=True)

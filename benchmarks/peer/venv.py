@@ -50,3 +50,7 @@ def ensure(say: Callable[[str], None], venv: Path = VENV) -> Path:
             raise UserError(f"peer venv: `{' '.join(argv)}` failed: {result.stderr[-400:]}")
     marker.write_text(wanted)
     return python(venv)
+
+
+if __name__ == "__main__":  # ./dev setup: ready before the first bench
+    print(f"peer: Quix Streams ready in {ensure(print).parent.parent}")
