@@ -62,7 +62,7 @@ def test_summary_medians_ratios_and_targets() -> None:
     ratio = by_key[(f"{full} / {peer(1)}", "throughput ratio")]
     assert (ratio.min, ratio.max, ratio.runs) == (2.4, 4.0, 2)
     assert by_key[(f"{full} / {flink_limit(1)}", "throughput ratio")].median == 0.4
-    lines = "\n".join(targets(found, 1))
+    lines = "\n".join(targets(found, (1,)))
     assert "full catalogue / peer, parallelism 1: 3.20x (target >= 3x): met" in lines
     assert "read limit, parallelism 1: 0.40x (target >= 0.5x): missed by 20%" in lines
     assert "window close -> Redis: 1,500.00 ms (target < 1,000 ms): missed by 50%" in lines
