@@ -306,7 +306,7 @@ class Bench:
         )
         mine = self._project_rows.get(group.name)
         if mine is not None:  # the project's rows against the peer's, where both have them
-            both = {k: v for k, v in mine.items() if k in got}
+            both = {k: v for k, v in mine.items() if k in got and k[2] <= until}
             self.results.verdicts.append(
                 correctness.check_rows("project vs peer", group, features, got, both, until)
             )

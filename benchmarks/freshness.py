@@ -88,6 +88,7 @@ class Watch(threading.Thread):
                 "isolation.level": "read_committed",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
+                "topic.metadata.refresh.interval.ms": 2000,  # the peer creates its topics late
                 "log_level": 3,
             }
         )

@@ -118,6 +118,7 @@ class FlinkJob:
         if self._rest.state(self.job_id) in ("FAILED", "CANCELED"):
             raise UserError(f"{self.name}: job {self.job_id} failed; see the Flink web UI")
         offsets = self._rest.source_offsets(self.job_id)
+        self.probe = "source offset gauges (REST)"
         if offsets is None:  # gauges missing: the offsets committed on checkpoints
             self.probe = "offsets committed on checkpoints"
             topic = self.config.source_topic(self.config.sources()[0])
