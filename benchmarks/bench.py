@@ -56,7 +56,7 @@ from flink_jobs.verify.compare import Rows
 from flink_jobs.writer import WRITER_GROUP
 
 BOUND_MS = int(INTERACTIONS.max_out_of_orderness.total_seconds() * 1000)
-PEER_FETCH_BYTES = 65_536  # see benchmarks/peer/quix_app.py: Application(consumer_extra_config)
+PEER_FETCH_BYTES = 16_384  # see benchmarks/peer/quix_app.py: Application(consumer_extra_config)
 
 
 @dataclass(frozen=True)

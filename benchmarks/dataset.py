@@ -43,7 +43,7 @@ class Dataset:
     out_of_order_share: float = 0.2
     mean_disorder_ms: int = 500
     max_disorder_ms: int = 2_000
-    sample_every: int = 50  # 1 in this many users (and content ids) is checked in full
+    sample_every: int = 20  # 1 in this many users (and content ids) is checked in full
 
     @classmethod
     def ending_now(
