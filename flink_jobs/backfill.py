@@ -21,7 +21,13 @@ from pyflink.table import EnvironmentSettings, Schema, TableDescriptor, TableEnv
 
 from flink_jobs.features.avro import feature_schema
 from flink_jobs.features.columns import avro_columns, source_columns
-from flink_jobs.features.compile import Mode, Statement, catalogue_statements, point_in_time
+from flink_jobs.features.compile import (
+    PLANNER_OPTIONS,
+    Mode,
+    Statement,
+    catalogue_statements,
+    point_in_time,
+)
 from flink_jobs.features.model import FeatureGroup, Lifetime, Source
 from flink_jobs.sources import register_file_source, register_kafka_source
 from flink_jobs.stack.jars import connector_jars
@@ -44,6 +50,8 @@ def batch_environment() -> TableEnvironment:
     t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
     config = t_env.get_config()
     config.set("table.local-time-zone", "UTC")
+    for key, value in PLANNER_OPTIONS.items():
+        config.set(key, value)
     config.set("pipeline.jars", ";".join(p.as_uri() for p in connector_jars()))
     register_java_functions(t_env)
     return t_env

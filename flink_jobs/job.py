@@ -14,7 +14,7 @@ import sys
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
 
 from flink_jobs.features.columns import source_columns
-from flink_jobs.features.compile import Mode, catalogue_statements
+from flink_jobs.features.compile import PLANNER_OPTIONS, Mode, catalogue_statements
 from flink_jobs.job_config import JobConfig
 from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, dead_letter_sink, feature_sink, late_sink
 from flink_jobs.sources import register_kafka_source
@@ -46,6 +46,7 @@ def job_settings(config: JobConfig) -> dict[str, str]:
         "execution.checkpointing.unaligned.enabled": "true",
         "execution.checkpointing.aligned-checkpoint-timeout": "30 s",
         "python.executable": sys.executable,
+        **PLANNER_OPTIONS,
     }
 
 

@@ -12,6 +12,7 @@ File: JSON lines of already-decoded events, for tests and batch backfills of exp
 
 The decoded view's columns: every Avro field, `event_time` (rowtime, with the source's
 bounded out-of-orderness watermark), `_claimed_time` (the event time the record claims),
+`_proc_time` (processing time, for deduplication),
 `_error`, and the origin `_value`, `_topic`, `_partition`, `_offset`, `_kafka_ts`.
 """
 
@@ -64,6 +65,7 @@ def kafka_source(
     for name, data_type, key in METADATA:
         schema.column_by_metadata(name, data_type, key, True)
     schema.column_by_expression("_event", decoded)
+    schema.column_by_expression("_proc_time", "PROCTIME()")
     schema.column_by_expression(
         source.event_time,
         f"COALESCE(CASE WHEN {claimed} <= {horizon} THEN {claimed} END, {EPOCH})",
@@ -104,7 +106,7 @@ def register_kafka_source(
         f"CREATE TEMPORARY VIEW `{source.name}_decoded` AS SELECT {', '.join(fields)}, "
         f"`{source.event_time}`, `_event`.`{source.event_time}` AS `_claimed_time`, "
         "`_event`.`_error` AS `_error`, `value` AS `_value`, "
-        f"`_topic`, `_partition`, `_offset`, `_kafka_ts` FROM `{table}`"
+        f"`_topic`, `_partition`, `_offset`, `_kafka_ts`, `_proc_time` FROM `{table}`"
     )
 
 
@@ -114,6 +116,7 @@ def register_file_source(t_env: TableEnvironment, source: Source, path: Path) ->
     for column in avro_columns(schema_for_topic(source.topic).schema()):
         schema.column(column.name, column.sql + ("" if column.nullable else " NOT NULL"))
     schema.column_by_expression("_claimed_time", f"`{source.event_time}`")
+    schema.column_by_expression("_proc_time", "PROCTIME()")
     schema.column_by_expression("_error", "CAST(NULL AS STRING)")
     schema.column_by_expression("_value", "CAST(NULL AS BYTES)")
     for name, data_type, _ in METADATA:

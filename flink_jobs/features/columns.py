@@ -76,8 +76,8 @@ SQL_AVRO = {sql: avro for avro, sql in AVRO_SQL.items()}
 
 def avro_field(name: str, sql: str, doc: str, nullable: bool) -> dict[str, Any]:
     avro: Any
-    if sql.startswith("ARRAY<"):
-        avro = {"type": "array", "items": SQL_AVRO[sql[6:-1]]}
+    if sql.startswith("ARRAY<"):  # Flink's ARRAY<T> has nullable elements: so must Avro's
+        avro = {"type": "array", "items": ["null", SQL_AVRO[sql[6:-1]]]}
     elif sql == "TIMESTAMP(3)":
         avro = {"type": "long", "logicalType": "timestamp-millis"}
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
+from flink_jobs.features.compile import PLANNER_OPTIONS
 from flink_jobs.stack.jars import connector_jars
 from udfs import register_java_functions
 
@@ -21,6 +22,8 @@ def table_env(streaming: bool) -> TableEnvironment:
     config = t_env.get_config()
     config.set("table.local-time-zone", "UTC")
     config.set("parallelism.default", "1")
+    for key, value in PLANNER_OPTIONS.items():
+        config.set(key, value)
     jars = connector_jars()
     config.set("pipeline.jars", ";".join(p.as_uri() for p in jars))
     register_java_functions(t_env)

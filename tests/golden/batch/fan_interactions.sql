@@ -20,7 +20,7 @@ CREATE TEMPORARY VIEW `fan_interactions_events` AS
 SELECT `event_id`, `user_id`, `seq`, `session_id`, `content_id`, `content_type`, `sport`, `league`, `team_ids`, `game_id`, `event_type`, `watch_time_ms`, `position_ms`, `device`, `app_surface`, `event_time`, `_value`, `_topic`, `_partition`, `_offset`, `_kafka_ts`
 FROM (
   SELECT *, ROW_NUMBER() OVER (
-    PARTITION BY `event_id` ORDER BY `event_time`) AS `_rn`
+    PARTITION BY `event_id` ORDER BY `_proc_time`) AS `_rn`
   FROM `fan_interactions_checked`
   WHERE `_reject` IS NULL AND METER_RECORD('read', 'fan.interactions', `event_type`))
 WHERE `_rn` = 1;
