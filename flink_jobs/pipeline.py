@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from flink_jobs.features.avro import feature_schema
 from flink_jobs.job_config import JobConfig
-from flink_jobs.registry import RegistryClient, RegistryUnavailable, schema_for_topic
+from flink_jobs.registry import RegistryClient, schema_for_topic
 from flink_jobs.schema_governance import register_all
 from flink_jobs.settings import Settings
 from flink_jobs.sinks import DEAD_LETTER_SCHEMA, LATE_EVENT_SCHEMA
@@ -39,25 +37,6 @@ def subjects(config: JobConfig) -> dict[str, tuple[str, str]]:
     return subjects
 
 
-T = TypeVar("T")
-REGISTRY_WAIT_S = 300
-
-
-def _waiting_for_registry(call: Callable[[], T], say: Callable[[str], None]) -> T:
-    """`call`, retried with backoff (1 s doubling to 30 s) while the registry is down, for at
-    most REGISTRY_WAIT_S; then the outage's error."""
-    deadline, backoff = time.monotonic() + REGISTRY_WAIT_S, 1.0
-    while True:
-        try:
-            return call()
-        except RegistryUnavailable as exc:
-            if time.monotonic() + backoff > deadline:
-                raise
-            say(f"waiting  {exc}; retrying in {backoff:.0f} s")
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-
-
 def prepare(
     settings: Settings, config: JobConfig, say: Callable[[str], None],
     partitions: int = SOURCE_PARTITIONS,
@@ -65,7 +44,7 @@ def prepare(
     """Idempotent: registers the schemas and creates the job's topics if they are missing
     (one partition: one watermark, for runs that compare with the reference exactly)."""
     registry = RegistryClient(settings.registry_url)
-    for subject, schema_id, level in _waiting_for_registry(lambda: register_all(registry), say):
+    for subject, schema_id, level in register_all(registry):
         say(f"schema   {subject}: id {schema_id}, {level}")
     for subject, (schema, level) in subjects(config).items():
         registry.set_compatibility(subject, level)

@@ -74,9 +74,9 @@ def tail_batches(
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < idle_timeout_s:
             batch = [
-                ((msg.key() or b"").decode(), decoder.decode(msg.value()))
+                ((msg.key() or b"").decode(), decoder.decode(value))
                 for msg in consumer.consume(num_messages=1000, timeout=0.5)
-                if not msg.error()
+                if not msg.error() and (value := msg.value()) is not None  # not a tombstone
             ]
             if batch:
                 quiet_since = time.monotonic()

@@ -105,6 +105,8 @@ class Writer:
                     log.warning("consumer error: %s", error, extra={"topic": topic or None})
                 continue
             read[topic] += 1
+            if msg.value() is None:  # a tombstone: compaction's business, no value to store
+                continue
             try:
                 rows.append(to_row(topic, msg.key(), self._decode(msg.value())))
             except RegistryUnavailable:

@@ -177,7 +177,7 @@ def slice_end(window: Window, event_time: str) -> str:
 def _needed_columns(group: FeatureGroup) -> list[str]:
     used = [f.column for f in group.features if f.column is not None]
     used += [w.column for f in group.features for w in f.where]
-    return [c for c in dict.fromkeys(used) if c not in group.keys]
+    return [c for c in dict.fromkeys(used) if c != group.entity]
 
 
 def group_statements(group: FeatureGroup, mode: Mode) -> list[Statement]:
@@ -186,7 +186,12 @@ def group_statements(group: FeatureGroup, mode: Mode) -> list[Statement]:
     if group.explode is not None:
         array, element = group.explode
         events += f" CROSS JOIN UNNEST({q(array)}) AS `_x` ({q(element)})"
-    columns = [q(c) for c in (*group.keys, *_needed_columns(group))] + [et]
+    # The entity is one column from here on: the aggregation's key is exactly the sink's key
+    # (a lifetime group's upsert topic then gets updates, never retractions).
+    entity = q(group.entity)
+    entity_column = entity if group.keys == (group.entity,) else f"{_entity(group)} AS {entity}"
+    names = [entity, *(q(c) for c in _needed_columns(group)), et]
+    columns = [entity_column, *names[1:]]
     where = f"\nWHERE {_conjunction(group.where)}" if group.where else ""
     if mode is Mode.BATCH:
         statements = [Statement(f"{g}_input", f"SELECT {', '.join(columns)}\nFROM {events}{where}")]
@@ -201,12 +206,12 @@ def group_statements(group: FeatureGroup, mode: Mode) -> list[Statement]:
                 f"  CURRENT_WATERMARK({et}) AS `_watermark`\nFROM {events}{where}",
             ),
             Statement(
-                f"{g}_input", f"SELECT {', '.join(columns)}\nFROM `{g}_rows`\nWHERE NOT `_late`"
+                f"{g}_input", f"SELECT {', '.join(names)}\nFROM `{g}_rows`\nWHERE NOT `_late`"
             ),
             Statement(
                 f"{g}_late",
                 f"SELECT '{group.name}' AS `feature_group`, {group.version} AS `version`,\n"
-                f"  {_entity(group)} AS `entity`, {et} AS `event_time`,\n"
+                f"  {entity} AS `entity`, {et} AS `event_time`,\n"
                 "  `_watermark` AS `watermark`,\n"
                 "  `_topic` AS `source_topic`, `_partition` AS `source_partition`,\n"
                 "  `_offset` AS `source_offset`, `_value` AS `original`\n"
@@ -322,15 +327,15 @@ def _window_tvf(group: FeatureGroup, window: Window) -> str:
         case Cumulative(size, step):
             return f"CUMULATE({table}, DESCRIPTOR({et}), {interval(step)}, {interval(size)})"
         case Session(gap):
-            keys = ", ".join(q(k) for k in group.keys)
-            return f"SESSION({table} PARTITION BY {keys}, DESCRIPTOR({et}), {interval(gap)})"
+            key = q(group.entity)
+            return f"SESSION({table} PARTITION BY {key}, DESCRIPTOR({et}), {interval(gap)})"
     raise TypeError(f"{window} has no window table function")
 
 
 def aggregation(group: FeatureGroup, mode: Mode) -> str:
     """The query whose rows are the group's feature records: entity, window, features."""
     aggs = aggregates(group, mode)
-    keys = ", ".join(q(k) for k in group.keys)
+    keys = q(group.entity)
     window = group.window
     bounds = "`window_start`, `window_end`"
     if isinstance(window, Lifetime):
@@ -343,7 +348,7 @@ def aggregation(group: FeatureGroup, mode: Mode) -> str:
             f"FROM TABLE({_window_tvf(group, window)})\n"
             f"GROUP BY {keys}, {bounds}"
         )
-    outer = [(group.entity, _entity(group))] + [(b, q(b)) for b in ("window_start", "window_end")]
+    outer = [(group.entity, keys)] + [(b, q(b)) for b in ("window_start", "window_end")]
     inner_indented = "\n".join("  " + line for line in inner.splitlines())
     return f"SELECT\n{_select(outer + aggs.outer)}\nFROM (\n{inner_indented})"
 
@@ -351,7 +356,7 @@ def aggregation(group: FeatureGroup, mode: Mode) -> str:
 def _batch_sessions(group: FeatureGroup, window: Session, aggs: Aggregates) -> str:
     """Sessions without a session window (batch has none): a new session starts at a row
     `gap` or more after the previous row of its key; ties share a session."""
-    keys, et = ", ".join(q(k) for k in group.keys), q(group.source.event_time)
+    keys, et = q(group.entity), q(group.source.event_time)
     gap = interval(window.gap)
     return (
         f"SELECT {keys}, MIN({et}) AS `window_start`, MAX({et}) + {gap} AS `window_end`,\n"
@@ -373,7 +378,7 @@ BY_TIME = {Agg.LATEST: "MAX", Agg.EARLIEST: "MIN", Agg.DECAY_SUM: "MAX"}
 
 def _lifetime(group: FeatureGroup, window: Lifetime, aggs: Aggregates, mode: Mode) -> str:
     """Tiles (tumbling partial aggregates) merged into one unbounded row per key."""
-    keys, et = ", ".join(q(k) for k in group.keys), q(group.source.event_time)
+    keys, et = q(group.entity), q(group.source.event_time)
     tile_items = [("_first", f"MIN({et})"), ("_last", f"MAX({et})")]
     merged = [("window_start", "MIN(`_first`)"), ("window_end", "MAX(`_last`)")]
     calls = dict(aggs.inner)
