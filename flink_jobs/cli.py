@@ -15,6 +15,7 @@ from flink_jobs.generate_cmd import generate
 from flink_jobs.job_config import JobConfig
 from flink_jobs.logs import configure_process
 from flink_jobs.settings import LOG_FORMATS, Settings, load_settings
+from flink_jobs.upgrade_cmd import migrate_cmd, upgrade_cmd
 
 PORT = click.IntRange(1024, 65535)
 
@@ -251,8 +252,17 @@ def _job_options(command: click.decorators.FC) -> click.decorators.FC:
 @cli.command()
 @_job_options
 @click.option("--local", is_flag=True, help="Run in a local mini-cluster in this terminal instead.")
+@click.option(
+    "--plan",
+    "from_plan",
+    is_flag=True,
+    help="Run from a compiled plan (compiled on first use) and wait until it checkpoints: "
+    "stable operator ids, which `sportsfeat upgrade` needs to carry the state to new versions.",
+)
 @pass_settings
-def run(settings: Settings, groups: str, job_name: str, parallelism: int, local: bool) -> None:
+def run(
+    settings: Settings, groups: str, job_name: str, parallelism: int, local: bool, from_plan: bool
+) -> None:
     """Register schemas, create topics and submit the feature job (idempotent): every feature
     group of the catalogue in one job, resumed from its savepoint if `stack down` took one."""
     from flink_jobs import pipeline, submit
@@ -265,6 +275,14 @@ def run(settings: Settings, groups: str, job_name: str, parallelism: int, local:
         config.feature_groups()
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if from_plan:
+        from flink_jobs.upgrade import Context, deploy
+
+        if local:
+            raise UserError("--plan runs the job on the cluster: leave out --local")
+        deployment = deploy(Context.live(settings, say), config, selection=groups)
+        say(f"{job_name} runs as {deployment.job_id} from {deployment.version.plan}")
+        return
     pipeline.prepare(settings, config, say)
     if local:
         say("running in a local mini-cluster; Ctrl-C stops it")
@@ -465,6 +483,8 @@ def bench(settings: Settings, quick: bool, runs: int | None, events: int | None)
 
 cli.add_command(generate)
 cli.add_command(catalogue)
+catalogue.add_command(migrate_cmd)
+cli.add_command(upgrade_cmd)
 cli.add_command(backfill_cmd)
 
 
