@@ -413,7 +413,6 @@ def point_in_time(group: FeatureGroup) -> str:
     """Training rows (batch): each label (entity, `at`) of the view `labels` joined with the
     group's latest row valid at `at` (window end <= `at`, within the TTL), from the view
     `<group>_features`; NULL features when there is none."""
-    ttl_s = int(group.ttl.total_seconds())
     features = ", ".join(q(f.name) for f in group.features)
     return (
         f"SELECT `entity`, `at`, `window_end` AS `feature_time`, {features}\n"
@@ -422,7 +421,7 @@ def point_in_time(group: FeatureGroup) -> str:
         "    PARTITION BY l.`entity`, l.`at` ORDER BY f.`window_end` DESC) AS `_rn`\n"
         f"  FROM `labels` AS l LEFT JOIN `{group.table}_features` AS f\n"
         f"    ON f.{q(group.entity)} = l.`entity` AND f.`window_end` <= l.`at`\n"
-        f"    AND f.`window_end` > l.`at` - INTERVAL '{ttl_s}' SECOND)\n"
+        f"    AND f.`window_end` > l.`at` - {interval(group.ttl)})\n"
         "WHERE `_rn` = 1"
     )
 

@@ -69,8 +69,8 @@ def _window_problems(group: FeatureGroup) -> Iterator[str]:
         yield f"step {w.step} does not divide window size {w.size}"
     if isinstance(w, Lifetime) and w.state_ttl <= timedelta(0):
         yield "a lifetime window needs a positive state TTL (its state is otherwise unbounded)"
-    if group.ttl <= timedelta(0):
-        yield "ttl (serving freshness) must be positive"
+    if not _whole_minutes(group.ttl):
+        yield f"ttl (serving freshness) must be a positive number of minutes, got {group.ttl}"
 
 
 def _where_problems(where: Iterable[Where], columns: dict[str, Column]) -> Iterator[str]:

@@ -22,7 +22,7 @@ MINUTE = 60_000
 
 
 def _ms(text: str) -> int:
-    parsed = datetime.strptime(text[:23].ljust(23, "0") + "+0000", "%Y-%m-%d %H:%M:%S.%f%z")
+    parsed = datetime.fromisoformat(text.replace(" ", "T") + "+00:00")  # Flink drops :00 parts
     return int(parsed.timestamp() * 1000)
 
 
