@@ -96,14 +96,23 @@ class LiveCluster:
         return submission.job_id
 
     def stop_with_savepoint(self, job_id: str) -> str:
-        return savepoints.stop_with_savepoint(self.settings, job_id)
+        location = savepoints.stop_with_savepoint(self.settings, job_id)
+        wait_until(lambda: self.health(job_id).state in TERMINAL, 60, f"{job_id} to stop")
+        return location
+
+    def _get_or_empty(self, path: str) -> Any:
+        """A job's checkpoints and exceptions: none yet while it initializes."""
+        try:
+            return self._get(path)
+        except UserError:
+            return {}
 
     def health(self, job_id: str) -> Health:
         job = self._get(f"/jobs/{job_id}")
         vertices = job.get("vertices", [])
-        counts = self._get(f"/jobs/{job_id}/checkpoints").get("counts", {})
+        counts = self._get_or_empty(f"/jobs/{job_id}/checkpoints").get("counts", {})
         failure = ""
-        entries = self._get(f"/jobs/{job_id}/exceptions?maxExceptions=1")
+        entries = self._get_or_empty(f"/jobs/{job_id}/exceptions?maxExceptions=1")
         for entry in entries.get("exceptionHistory", {}).get("entries", [])[:1]:
             first_line = (entry.get("stacktrace") or "").strip().splitlines()[:1]
             failure = first_line[0] if first_line else str(entry.get("exceptionName", ""))

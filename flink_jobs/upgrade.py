@@ -87,7 +87,10 @@ def wait_healthy(ctx: Context, job_id: str) -> Health:
     deadline = time.monotonic() + ctx.verify_timeout_s
     said_running = False
     while True:
-        health = ctx.cluster.health(job_id)
+        try:
+            health = ctx.cluster.health(job_id)
+        except UserError as exc:  # the REST API may not know a job it just accepted
+            health = Health("UNKNOWN", 0, 0, 0, str(exc))
         if health.state in TERMINAL:
             raise UserError(f"job {job_id} is {health.describe()}")
         if health.healthy:
