@@ -23,7 +23,7 @@ class SteadyLoad(threading.Thread):
         self._config = GeneratorConfig(
             seed=seed, users=users, start_ms=start, events_per_second=rate
         )
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self.sent = 0
 
     def run(self) -> None:
@@ -31,12 +31,12 @@ class SteadyLoad(threading.Thread):
         wall_start = time.monotonic()
         for event in interactions(self._config):
             due = (event["event_time"] - start_ms) / 1000 - (time.monotonic() - wall_start)
-            if due > 0 and self._stop.wait(due):
+            if due > 0 and self._stopping.wait(due):
                 break
             self._producer.send(event)
             self.sent += 1
         self._producer.flush(120)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(180)
