@@ -83,7 +83,7 @@ def feature_rows(
     """The rows of a feature topic for the wanted entities, and how many came twice."""
     rows: Rows = {}
     duplicates = 0
-    for entity, raw in read_all(bootstrap, topic, timeout_s=600):
+    for entity, raw, _ in read_all(bootstrap, topic, timeout_s=600):
         if not wanted(entity):
             continue
         value = decode(raw)

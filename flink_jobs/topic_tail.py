@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import Consumer, TopicPartition
 
@@ -85,11 +85,17 @@ def tail_batches(
         consumer.close()
 
 
-def read_all(bootstrap: str, topic: str, timeout_s: float = 120) -> list[tuple[str, bytes]]:
-    """Every committed record of `topic` up to its current end as (key, raw value), in
-    offset order per partition (partitions one after the other; tombstones left out)."""
+class RawRecord(NamedTuple):
+    key: str
+    value: bytes
+    timestamp_ms: int  # the Kafka record timestamp
+
+
+def read_all(bootstrap: str, topic: str, timeout_s: float = 120) -> list[RawRecord]:
+    """Every committed record of `topic` up to its current end, undecoded, in offset order
+    per partition (partitions one after the other; tombstones left out)."""
     consumer = _consumer(bootstrap)
-    records: list[tuple[str, bytes]] = []
+    records: list[RawRecord] = []
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         for p in sorted(partitions):
@@ -102,7 +108,7 @@ def read_all(bootstrap: str, topic: str, timeout_s: float = 120) -> list[tuple[s
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{topic}[{p}]: not read to offset {high} in {timeout_s} s")
                 records += [
-                    ((msg.key() or b"").decode(), value)
+                    RawRecord((msg.key() or b"").decode(), value, msg.timestamp()[1])
                     for msg in consumer.consume(num_messages=1000, timeout=1)
                     if not msg.error() and (value := msg.value()) is not None
                 ]

@@ -56,16 +56,18 @@ class GroupCheck:
 
 
 def _events(settings: Settings, topic: str) -> list[dict[str, Any]]:
-    """The input log in offset order; undecodable records kept as {"_error": reason}."""
+    """The input log in offset order, each event with its Kafka timestamp (`_kafka_ts`);
+    undecodable records kept as {"_error": reason}."""
     decoder = ConfluentAvroDecoder(RegistryClient(settings.registry_url))
     events: list[dict[str, Any]] = []
-    for _, value in read_all(settings.kafka_bootstrap, topic):
+    for record in read_all(settings.kafka_bootstrap, topic):
         try:
-            event = decoder.decode(value)
+            event = decoder.decode(record.value)
         except DecodeError as exc:
             events.append({"_error": exc.reason, "event_id": None})
             continue
-        events.append({**event, "event_time": as_ms(event["event_time"])})
+        time_ms = as_ms(event["event_time"])
+        events.append({**event, "event_time": time_ms, "_kafka_ts": record.timestamp_ms})
     return events
 
 
@@ -85,7 +87,7 @@ def _received(settings: Settings, topic: str, group: FeatureGroup) -> tuple[Rows
     names = [f.name for f in group.features]
     rows: Rows = {}
     copies: Counter[tuple[str, int, int]] = Counter()
-    for entity, value in read_all(settings.kafka_bootstrap, topic):
+    for entity, value, _ in read_all(settings.kafka_bootstrap, topic):
         record = decoder.decode(value)
         key = (entity, as_ms(record["window_start"]), as_ms(record["window_end"]))
         if isinstance(group.window, Lifetime):  # an update stream: the last one counts
