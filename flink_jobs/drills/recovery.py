@@ -25,7 +25,7 @@ def completed_checkpoints(settings: Settings, job_id: str) -> int:
 
 @dataclass(frozen=True)
 class Recovery:
-    running_s: float  # fault -> the job RUNNING again
+    running_s: float  # fault -> the job RUNNING again (0: it never stopped running)
     checkpoint_s: float  # fault -> the first checkpoint triggered after it completed
     checkpoints: int  # checkpoints triggered after the fault and completed
     job_id: str
@@ -36,27 +36,31 @@ def _completed_since(settings: Settings, job_id: str, since_ms: int) -> list[dic
     return [c for c in history if c["status"] == "COMPLETED" and c["trigger_timestamp"] >= since_ms]
 
 
+def _running_since_ms(settings: Settings, job_id: str) -> int:
+    """When the job last entered RUNNING (Flink keeps the latest time of each state)."""
+    job = httpx.get(f"{settings.flink_rest_url}/jobs/{job_id}", timeout=10).json()
+    return int(job["timestamps"]["RUNNING"])
+
+
 def wait_recovered(
     settings: Settings, job_name: str, fault_at: float, checkpoints: int = 2, timeout_s: float = 240
 ) -> Recovery:
     """Wait until the job (whatever its id now) runs and `checkpoints` checkpoints triggered
     after `fault_at` (a time.time()) completed; TimeoutError naming what is missing."""
-    since_ms, running_at, state = int(fault_at * 1000), None, "no job"
+    since_ms, state = int(fault_at * 1000), "no job"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job_id = active_job_id(settings, job_name)
-        with_state = job_id is not None
         state = job_state(settings, job_id) if job_id is not None else "no job"
-        if with_state and state == "RUNNING":
-            running_at = running_at or time.time()
-            done = _completed_since(settings, str(job_id), since_ms)
+        if job_id is not None and state == "RUNNING":
+            done = _completed_since(settings, job_id, since_ms)
             if len(done) >= checkpoints:
                 first = min(done, key=lambda c: c["trigger_timestamp"])
                 return Recovery(
-                    running_s=running_at - fault_at,
+                    running_s=max(0.0, _running_since_ms(settings, job_id) / 1000 - fault_at),
                     checkpoint_s=first["latest_ack_timestamp"] / 1000 - fault_at,
                     checkpoints=len(done),
-                    job_id=str(job_id),
+                    job_id=job_id,
                 )
         time.sleep(1)
     raise TimeoutError(
