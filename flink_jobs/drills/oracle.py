@@ -35,8 +35,9 @@ REDIS_SAMPLE = 20
 class InputCheck:
     events: int
     bad_records: int  # undecodable or invalid: each must be a dead letter
-    sequence_gaps: int
-    sequence_repeats: int
+    sequence_gaps: int  # a user's sequence numbers skip one: an event never delivered
+    sequence_repeats: int  # one sequence number on two different events: a corrupt log
+    redeliveries: int  # the same event twice (the job counts it once)
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,14 @@ def _events(settings: Settings, topic: str) -> list[dict[str, Any]]:
 
 def check_input(events: list[dict[str, Any]], group: FeatureGroup) -> InputCheck:
     valid = [e for e in events if reference.reason(group.source, e) is None]
+    unique = {e["event_id"]: e for e in valid}
     per_user: dict[str, list[int]] = {}
-    for event in valid:
+    for event in unique.values():
         per_user.setdefault(event["user_id"], []).append(event["seq"])
     gaps = sum(max(seqs) - len(set(seqs)) for seqs in per_user.values())
     repeats = sum(len(seqs) - len(set(seqs)) for seqs in per_user.values())
-    return InputCheck(len(events), len(events) - len(valid), gaps, repeats)
+    redeliveries = len(valid) - len(unique)
+    return InputCheck(len(events), len(events) - len(valid), gaps, repeats, redeliveries)
 
 
 def _received(settings: Settings, topic: str, group: FeatureGroup) -> tuple[Rows, int]:

@@ -53,11 +53,14 @@ def wait_recovered(
         job_id = active_job_id(settings, job_name)
         state = job_state(settings, job_id) if job_id is not None else "no job"
         if job_id is not None and state == "RUNNING":
-            done = _completed_since(settings, job_id, since_ms)
+            running_since_ms = _running_since_ms(settings, job_id)
+            # Checkpoints of the recovered job: triggered after the fault and after it last
+            # started running (one in flight when the fault hit does not count).
+            done = _completed_since(settings, job_id, max(since_ms, running_since_ms))
             if len(done) >= checkpoints:
                 first = min(done, key=lambda c: c["trigger_timestamp"])
                 return Recovery(
-                    running_s=max(0.0, _running_since_ms(settings, job_id) / 1000 - fault_at),
+                    running_s=max(0.0, running_since_ms / 1000 - fault_at),
                     checkpoint_s=first["latest_ack_timestamp"] / 1000 - fault_at,
                     checkpoints=len(done),
                     job_id=job_id,

@@ -75,7 +75,8 @@ class Report:
             "",
             f"Input log: {self.input.events} records, {self.input.bad_records} bad "
             f"(dead letters found: {self.dead_letters}), sequence gaps "
-            f"{self.input.sequence_gaps}, repeats {self.input.sequence_repeats}.",
+            f"{self.input.sequence_gaps}, repeats {self.input.sequence_repeats}, "
+            f"redelivered events {self.input.redeliveries} (counted once by the job).",
             "",
             "| feature group | expected rows | received | lost | duplicated | wrong | Redis off |",
             "|---|---|---|---|---|---|---|",
@@ -136,16 +137,17 @@ def run_drills(
     submission = submit(settings, config)
     say(f"drills: job {submission.job_id} on topics *{config.namespace}*")
     wait_recovered(settings, config.job_name, time.time(), checkpoints=1)
-    producer = GovernedProducer(
-        settings.kafka_bootstrap, settings.registry_url, config.source_topic(group.source),
-        "user_id",
-    )  # fmt: skip
+
+    def producer() -> GovernedProducer:
+        topic = config.source_topic(group.source)
+        return GovernedProducer(settings.kafka_bootstrap, settings.registry_url, topic, "user_id")
+
     load = SteadyLoad(producer, rate, users=200, seed=int(stamp))
     load.start()
     own = OwnEvents()
     results: list[DrillResult] = []
     try:
-        pills = _send_poison_pills(producer, own, "zz_poison")
+        pills = _send_poison_pills(producer(), own, "zz_poison")
         say(f"drills: load {rate:.0f} events/s; {pills} poison pills sent among valid events")
         ctx = Context(settings, config, say)
         for name in names:
@@ -161,9 +163,11 @@ def run_drills(
                 f"{recovery.checkpoint_s:.1f} s")  # fmt: skip
     finally:
         load.stop()
-    producer.send(own.event(FLUSH_ENTITY, int(time.time() * 1000)))
-    producer.flush()
-    say(f"drills: load stopped after {load.sent} events; letting the last windows close")
+    closer = producer()  # a fresh producer: the last event must not wait on an old one
+    closer.send(own.event(FLUSH_ENTITY, int(time.time() * 1000)))
+    closer.flush()
+    say(f"drills: load stopped after {load.sent} events ({load.resent} sent again after "
+        "unconfirmed sends); letting the last windows close")  # fmt: skip
     wait_recovered(settings, config.job_name, time.time(), checkpoints=3)
     events = oracle.read_input(settings, config, group)
     checks = [
