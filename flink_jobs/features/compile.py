@@ -111,6 +111,13 @@ def _conjunction(where: tuple[Where, ...]) -> str:
     return " AND ".join(predicate(w) for w in where)
 
 
+def metered(condition: str, kind: str, source: str, detail: str) -> str:
+    """`condition`, counting the rows that meet it in the `records` metric. A CASE, because
+    Flink evaluates both sides of an AND: the counter must see only the rows that match."""
+    count = f"METER_RECORD('{kind}', '{source}', {detail})"
+    return f"CASE WHEN {condition} THEN {count} ELSE FALSE END"
+
+
 # --- per source --------------------------------------------------------------------------
 
 
@@ -142,8 +149,8 @@ def source_statements(source: Source, fields: list[str], mode: Mode) -> list[Sta
                 "  `_offset` AS `source_offset`,\n"
                 "  CAST(`_kafka_ts` AS TIMESTAMP(3)) AS `source_timestamp`\n"
                 f"FROM `{s}_checked`\n"
-                f"WHERE `_reject` IS NOT NULL AND METER_RECORD('dead_letter', "
-                f"'{source.topic}', `_reject`)",
+                "WHERE "
+                + metered("`_reject` IS NOT NULL", "dead_letter", source.topic, "`_reject`"),
                 sink=True,
             )
         )
@@ -155,7 +162,7 @@ def source_statements(source: Source, fields: list[str], mode: Mode) -> list[Sta
             f"SELECT {columns}\nFROM (\n  SELECT *, ROW_NUMBER() OVER (\n"
             f"    PARTITION BY {q(source.dedup_key)} ORDER BY `_proc_time`) AS `_rn`\n"
             f"  FROM `{s}_checked`\n"
-            f"  WHERE `_reject` IS NULL AND METER_RECORD('read', '{source.topic}', {kind}))\n"
+            f"  WHERE {metered('`_reject` IS NULL', 'read', source.topic, kind)})\n"
             "WHERE `_rn` = 1",
         )
     )
@@ -216,7 +223,7 @@ def group_statements(group: FeatureGroup, mode: Mode) -> list[Statement]:
                 "  `_topic` AS `source_topic`, `_partition` AS `source_partition`,\n"
                 "  `_offset` AS `source_offset`, `_value` AS `original`\n"
                 f"FROM `{g}_rows`\n"
-                f"WHERE `_late` AND METER_RECORD('late', '{group.source.topic}', '{group.name}')",
+                f"WHERE {metered('`_late`', 'late', group.source.topic, _literal(group.name))}",
                 sink=True,
             ),
         ]

@@ -22,6 +22,6 @@ FROM (
   SELECT *, ROW_NUMBER() OVER (
     PARTITION BY `event_id` ORDER BY `_proc_time`) AS `_rn`
   FROM `fan_interactions_checked`
-  WHERE `_reject` IS NULL AND METER_RECORD('read', 'fan.interactions', `event_type`))
+  WHERE CASE WHEN `_reject` IS NULL THEN METER_RECORD('read', 'fan.interactions', `event_type`) ELSE FALSE END)
 WHERE `_rn` = 1;
 

@@ -16,7 +16,7 @@ SELECT 'content_trending' AS `feature_group`, 1 AS `version`,
   `_topic` AS `source_topic`, `_partition` AS `source_partition`,
   `_offset` AS `source_offset`, `_value` AS `original`
 FROM `content_trending_v1_rows`
-WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'content_trending');
+WHERE CASE WHEN `_late` THEN METER_RECORD('late', 'fan.interactions', 'content_trending') ELSE FALSE END;
 
 INSERT INTO `content_trending_v1_sink`
 SELECT

@@ -22,7 +22,7 @@ SELECT `_value` AS `original`, `_reject` AS `reason`,
   `_offset` AS `source_offset`,
   CAST(`_kafka_ts` AS TIMESTAMP(3)) AS `source_timestamp`
 FROM `fan_interactions_checked`
-WHERE `_reject` IS NOT NULL AND METER_RECORD('dead_letter', 'fan.interactions', `_reject`);
+WHERE CASE WHEN `_reject` IS NOT NULL THEN METER_RECORD('dead_letter', 'fan.interactions', `_reject`) ELSE FALSE END;
 
 CREATE TEMPORARY VIEW `fan_interactions_events` AS
 SELECT `event_id`, `user_id`, `seq`, `session_id`, `content_id`, `content_type`, `sport`, `league`, `team_ids`, `game_id`, `event_type`, `watch_time_ms`, `position_ms`, `device`, `app_surface`, `event_time`, `_value`, `_topic`, `_partition`, `_offset`, `_kafka_ts`
@@ -30,6 +30,6 @@ FROM (
   SELECT *, ROW_NUMBER() OVER (
     PARTITION BY `event_id` ORDER BY `_proc_time`) AS `_rn`
   FROM `fan_interactions_checked`
-  WHERE `_reject` IS NULL AND METER_RECORD('read', 'fan.interactions', `event_type`))
+  WHERE CASE WHEN `_reject` IS NULL THEN METER_RECORD('read', 'fan.interactions', `event_type`) ELSE FALSE END)
 WHERE `_rn` = 1;
 

@@ -17,7 +17,7 @@ SELECT 'game_engagement' AS `feature_group`, 1 AS `version`,
   `_topic` AS `source_topic`, `_partition` AS `source_partition`,
   `_offset` AS `source_offset`, `_value` AS `original`
 FROM `game_engagement_v1_rows`
-WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'game_engagement');
+WHERE CASE WHEN `_late` THEN METER_RECORD('late', 'fan.interactions', 'game_engagement') ELSE FALSE END;
 
 INSERT INTO `game_engagement_v1_sink`
 SELECT

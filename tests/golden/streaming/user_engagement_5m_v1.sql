@@ -16,7 +16,7 @@ SELECT 'user_engagement_5m' AS `feature_group`, 1 AS `version`,
   `_topic` AS `source_topic`, `_partition` AS `source_partition`,
   `_offset` AS `source_offset`, `_value` AS `original`
 FROM `user_engagement_5m_v1_rows`
-WHERE `_late` AND METER_RECORD('late', 'fan.interactions', 'user_engagement_5m');
+WHERE CASE WHEN `_late` THEN METER_RECORD('late', 'fan.interactions', 'user_engagement_5m') ELSE FALSE END;
 
 INSERT INTO `user_engagement_5m_v1_sink`
 SELECT
