@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -152,15 +152,21 @@ def test_key_metrics_exist_and_move(stack: Settings, job: Job) -> None:
         return total(flink_samples(stack), records, kind="dead_letter", **mine)
 
     assert moved(dead_letters, malformed - 1, "dead letters") == malformed
-    status = subprocess.run(
-        [sys.executable, "-m", "flink_jobs.cli", "status", "--json", "--job", job.job_name],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    report = json.loads(status.stdout)
+
+    def status_with_dead_letters() -> tuple[subprocess.CompletedProcess[str], Any] | None:
+        """`status --json` once the dead letters are committed (the next checkpoint)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "flink_jobs.cli", "status", "--json", "--job", job.job_name],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        report = json.loads(done.stdout)
+        [dlq] = [d for d in report["dead_letters"] if d["source"] == job.source_topic]
+        # an offset span: transaction markers count too
+        return (done, report) if dlq["count"] >= malformed else None
+
+    status, report = eventually(status_with_dead_letters, 60, "dead letters in `status`")
     [running] = [j for j in report["jobs"] if j["name"] == job.job_name]
     assert running["state"] == "RUNNING" and "checkpoint" in running
-    [dlq] = [d for d in report["dead_letters"] if d["source"] == job.source_topic]
-    assert dlq["count"] >= malformed  # an offset span: transaction markers count too
     assert f"features {ref.group} v{ref.version} are" in " ".join(report["problems"])  # 10 min old
     assert status.returncode == 1
 
