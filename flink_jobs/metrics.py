@@ -83,6 +83,10 @@ REDIS_ERRORS = Metric(
     "sportsfeat_writer_redis_errors", C, "writer",
     "Failed Redis batch writes (each is retried), by exception", ("error",),
 )  # fmt: skip
+REGISTRY_ERRORS = Metric(
+    "sportsfeat_writer_registry_errors", C, "writer",
+    "Schema-registry calls that failed (the writer waits and retries: an outage, not bad data)",
+)  # fmt: skip
 CONSUMER_LAG = Metric(
     "sportsfeat_writer_consumer_lag", G, "writer",
     "Committed feature records not yet read (last stable offset minus position)",

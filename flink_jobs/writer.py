@@ -127,6 +127,7 @@ class Writer:
             try:
                 return self._decoder.decode(value)
             except RegistryUnavailable as exc:
+                self.metrics.registry_error()
                 if not self._running:
                     raise
                 log.warning("registry unavailable (%s); retrying in %.1f s", exc, backoff)

@@ -23,6 +23,7 @@ from flink_jobs.metrics import (
     FEATURE_UPDATES,
     FRESHNESS,
     REDIS_ERRORS,
+    REGISTRY_ERRORS,
     REDIS_WRITE_SECONDS,
     VISIBLE_LAG,
     WRITER_RECORDS_READ,
@@ -41,6 +42,7 @@ class WriterMetrics:
         self._updates = FEATURE_UPDATES.counter(self.registry)
         self._write_seconds = REDIS_WRITE_SECONDS.histogram(self.registry)
         self._errors = REDIS_ERRORS.counter(self.registry)
+        self._registry_errors = REGISTRY_ERRORS.counter(self.registry)
         self._visible_lag = VISIBLE_LAG.histogram(self.registry)
         self._visible_lag_of: dict[FeatureGroupRef, Histogram] = {}
         self.newest_event_ms: dict[FeatureGroupRef, int] = {}
@@ -56,6 +58,9 @@ class WriterMetrics:
 
     def redis_error(self, exc: Exception) -> None:
         self._errors.labels(type(exc).__name__).inc()
+
+    def registry_error(self) -> None:
+        self._registry_errors.inc()
 
     def written(
         self, rows: Sequence[FeatureRow], applied: Sequence[bool], seconds: float, now_ms: int
