@@ -137,6 +137,9 @@ class Bench:
                 self.say(f"    {result.rate:,.0f} events/s")
         for p in plan.parallelisms:
             self._drains(summary.flink_limit(p), partial(self._flink, "limit", "", p, True))
+        # What the dead-letter decoding costs: the same read with Flink's own Avro format.
+        plain = partial(self._flink, "plain", "", 1, True, plain_avro=True)
+        self._drains(summary.flink_plain_avro(1), plain)
         builtin = ",".join(g.name for g in feature_sets.built_in_groups())
         for p in plan.parallelisms:
             for subset, groups in (("full catalogue", ""), ("built-in subset", builtin)):
@@ -152,8 +155,9 @@ class Bench:
     # --- drains ----------------------------------------------------------------------
 
     def _flink(
-        self, kind: str, groups: str, p: int, read_only: bool = False, source: str | None = None
-    ) -> FlinkJob:
+        self, kind: str, groups: str, p: int, read_only: bool = False, source: str | None = None,
+        plain_avro: bool = False,
+    ) -> FlinkJob:  # fmt: skip
         self._runs += 1
         name = f"bench-{self.id}-{kind}{self._runs}"
         config = JobConfig(
@@ -166,7 +170,7 @@ class Bench:
             job_name=name,
             parallelism=p,
         )
-        return FlinkJob(self.settings, name, config, read_only=read_only)
+        return FlinkJob(self.settings, name, config, read_only=read_only, plain_avro=plain_avro)
 
     def _peer(self, processes: int, topic: str) -> QuixPeer:
         if self.peer_python is None:
@@ -353,8 +357,11 @@ class Bench:
             for _, _, watch in running:
                 watch.start()
             time.sleep(5)  # the peer's first poll, the job's first fetch
-            producer = GovernedProducer(bootstrap, self.settings.registry_url, topic, "user_id")
-            load = SteadyLoad(producer, rate, self.plan.data.users, seed=self.plan.data.seed + 1)
+            registry = self.settings.registry_url
+            load = SteadyLoad(
+                lambda: GovernedProducer(bootstrap, registry, topic, "user_id"),
+                rate, self.plan.data.users, seed=self.plan.data.seed + 1,
+            )  # fmt: skip
             load.start()
             time.sleep(self.plan.fresh_s)
             load.stop()

@@ -22,6 +22,10 @@ def flink_limit(p: int) -> str:
     return f"limit: Flink read+decode, parallelism {p}"
 
 
+def flink_plain_avro(p: int) -> str:
+    return f"baseline: Flink read with the plain avro-confluent format, parallelism {p}"
+
+
 def project(subset: str, p: int) -> str:
     return f"project: {subset}, parallelism {p}"
 
@@ -108,7 +112,12 @@ def metrics(results: Results, parallelisms: tuple[int, ...]) -> list[Metric]:
 
 
 def ratios(results: Results, parallelisms: tuple[int, ...]) -> list[Metric]:
-    found: list[Metric] = []
+    found = _of(
+        f"{flink_limit(1)} / {flink_plain_avro(1)}",
+        "throughput ratio (dead-letter decoding / plain format)",
+        "x",
+        paired_ratios(results.rates(flink_limit(1)), results.rates(flink_plain_avro(1))),
+    )
     for p in parallelisms:
         for subset in ("full catalogue", "built-in subset"):
             mine = results.rates(project(subset, p))

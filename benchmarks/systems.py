@@ -91,6 +91,7 @@ class FlinkJob:
     name: str
     config: JobConfig
     read_only: bool = False
+    plain_avro: bool = False  # read-only with Flink's avro-confluent format instead
     start_timeout_s: float = 180
     job_id: str | None = None
     probe: str = "source offset gauges (REST)"
@@ -104,8 +105,9 @@ class FlinkJob:
         topic = self.config.source_topic(self.config.sources()[0])
         self._partitions = sorted(kafka_io.end_offsets(self.config.bootstrap, topic))
         if self.read_only:
+            plain = ["--plain-avro"] if self.plain_avro else []
             self.job_id = _flink_run(
-                self.settings, ["-py", str(READ_JOB), *self.config.argv()], self.name
+                self.settings, ["-py", str(READ_JOB), *plain, *self.config.argv()], self.name
             )
         else:
             pipeline.prepare(self.settings, self.config, lambda _line: None)

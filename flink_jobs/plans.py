@@ -41,7 +41,6 @@ PLAN_INPUTS = (
     "flink_jobs/job_config.py",
     "flink_jobs/sources.py",
     "flink_jobs/sinks.py",
-    "flink_jobs/avro_columns.py",
     "flink_jobs/features/*.py",
     "udfs/*.py",
     "udfs/java/src/main/**/*.java",

@@ -99,9 +99,11 @@ class TestJob:
         return self.config.dlq_topic(USER_ACTIVITY.source)
 
 
-def job_topics(stack: Settings, unique: str, groups: str = "user_activity") -> TestJob:
-    """A job on fresh single-partition topics (one watermark, emitted after every event so
-    lateness is exactly the reference's), subjects registered."""
+def job_topics(
+    stack: Settings, unique: str, groups: str = "user_activity", source_partitions: int = 1
+) -> TestJob:
+    """A job on fresh topics (by default single-partition: one watermark, emitted after every
+    event so lateness is exactly the reference's), subjects registered."""
     config = JobConfig(
         bootstrap=stack.kafka_bootstrap,
         registry_url=stack.registry_url,
@@ -120,7 +122,8 @@ def job_topics(stack: Settings, unique: str, groups: str = "user_activity") -> T
     outputs = [config.feature_topic(g) for g in config.feature_groups()]
     outputs += [config.late_topic(g) for g in config.feature_groups()]
     outputs += [config.dlq_topic(s) for s in config.sources()]
-    ensure_topics(stack.kafka_bootstrap, sources + outputs, partitions=1)
+    ensure_topics(stack.kafka_bootstrap, sources, partitions=source_partitions)
+    ensure_topics(stack.kafka_bootstrap, outputs, partitions=1)
     return TestJob(config)
 
 
