@@ -57,7 +57,7 @@ def peer_stored(key_of: Callable[[str, str], str]) -> Callable[..., tuple[int, i
     return stored
 
 
-@dataclass
+@dataclass(eq=False)  # a Thread must stay hashable
 class Watch(threading.Thread):
     """Collects Kafka and Redis visibility delays of one system until stopped."""
 
