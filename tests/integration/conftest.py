@@ -61,7 +61,7 @@ def eventually(probe: Callable[[], T | None], timeout_s: float, what: str) -> T:
 
 
 @dataclass(frozen=True)
-class TestJob:
+class OwnJob:
     """A feature job of a test's own, computing user_activity on topics of its own."""
 
     config: JobConfig
@@ -101,7 +101,7 @@ class TestJob:
 
 def job_topics(
     stack: Settings, unique: str, groups: str = "user_activity", source_partitions: int = 1
-) -> TestJob:
+) -> OwnJob:
     """A job on fresh topics (by default single-partition: one watermark, emitted after every
     event so lateness is exactly the reference's), subjects registered."""
     config = JobConfig(
@@ -124,11 +124,11 @@ def job_topics(
     outputs += [config.dlq_topic(s) for s in config.sources()]
     ensure_topics(stack.kafka_bootstrap, sources, partitions=source_partitions)
     ensure_topics(stack.kafka_bootstrap, outputs, partitions=1)
-    return TestJob(config)
+    return OwnJob(config)
 
 
 @pytest.fixture
-def job(stack: Settings, unique: str) -> Iterator[TestJob]:
+def job(stack: Settings, unique: str) -> Iterator[OwnJob]:
     """The feature job running on the cluster, on topics of its own."""
     test_job = job_topics(stack, unique)
     submission = submit(stack, test_job.config)

@@ -14,14 +14,14 @@ from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings
 from flink_jobs.submit import active_job_id
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests.integration.conftest import TestJob
+from tests.integration.conftest import OwnJob
 from tests.integration.events import MINUTE, event, user_activity
 
 SECOND = 1000
 
 
 def test_every_bad_record_is_a_dead_letter_and_the_rest_counts(
-    stack: Settings, job: TestJob
+    stack: Settings, job: OwnJob
 ) -> None:
     t0 = (int(time.time() * 1000) // MINUTE - 20) * MINUTE
     producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")

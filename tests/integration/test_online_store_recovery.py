@@ -13,7 +13,7 @@ from flink_jobs.settings import Settings
 from flink_jobs.stack import manager
 from flink_jobs.stack.redis_server import Redis
 from flink_jobs.stack.writer import OnlineStoreWriter
-from tests.integration.conftest import TestJob, eventually
+from tests.integration.conftest import OwnJob, eventually
 from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 Stored = dict[str, dict[str, str]]
@@ -46,7 +46,7 @@ def matches(values: Stored, ref: FeatureGroupRef, want: dict[str, tuple[int, Win
     return found == expected
 
 
-def test_redis_outage_and_rebuild(stack: Settings, job: TestJob) -> None:
+def test_redis_outage_and_rebuild(stack: Settings, job: OwnJob) -> None:
     ref = FeatureGroupRef.from_topic(job.feature_topic)
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE
     before = [

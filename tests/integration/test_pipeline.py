@@ -16,12 +16,12 @@ from flink_jobs.producer import GovernedProducer
 from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests.integration.conftest import TestJob, eventually
+from tests.integration.conftest import OwnJob, eventually
 from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 
 def read_features(
-    config: TestJob, until: set[tuple[str, int]]
+    config: OwnJob, until: set[tuple[str, int]]
 ) -> dict[tuple[str, int], list[WindowValue]]:
     """Every committed feature record from the start of the topic, read until the `until`
     keys have all been seen and then for three more checkpoints, so a duplicate would show."""
@@ -43,7 +43,7 @@ def read_features(
     raise AssertionError(f"feature topic never showed {sorted(until - seen.keys())}")
 
 
-def test_exact_features_in_kafka_and_redis(stack: Settings, job: TestJob) -> None:
+def test_exact_features_in_kafka_and_redis(stack: Settings, job: OwnJob) -> None:
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE  # a minute boundary, 30 min ago
     # Timeline (seconds after t0). Windows: w1 [0, 60), w2 [60, 120), w3 [120, 180).
     phase1 = [

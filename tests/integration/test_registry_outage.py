@@ -15,7 +15,7 @@ from flink_jobs.stack.manager import wait_ready
 from flink_jobs.stack.registry import Registry
 from flink_jobs.submit import cancel, job_state, submit
 from flink_jobs.topic_tail import as_ms, read_all, tail_batches
-from tests.integration.conftest import TestJob, eventually, job_topics
+from tests.integration.conftest import OwnJob, eventually, job_topics
 from tests.integration.events import MINUTE, event, user_activity
 from tests.integration.test_schema_evolution import evolved
 
@@ -37,7 +37,7 @@ def _outage(stack: Settings) -> threading.Timer:
     return timer
 
 
-def _features(job: TestJob, want: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+def _features(job: OwnJob, want: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
     got: dict[tuple[str, int], int] = {}
     for batch in tail_batches(job.bootstrap, job.registry_url, job.feature_topic, True, 150):
         for user, value in batch:
@@ -47,7 +47,7 @@ def _features(job: TestJob, want: set[tuple[str, int]]) -> dict[tuple[str, int],
     return got
 
 
-def _no_dead_letters(job: TestJob) -> None:
+def _no_dead_letters(job: OwnJob) -> None:
     assert read_all(job.bootstrap, job.dlq_topic) == [], "an outage is not bad data"
 
 
@@ -70,7 +70,7 @@ def test_registry_down_when_the_job_starts(stack: Settings, unique: str) -> None
         restarted.join()
 
 
-def test_registry_down_while_a_new_schema_id_arrives(stack: Settings, job: TestJob) -> None:
+def test_registry_down_while_a_new_schema_id_arrives(stack: Settings, job: OwnJob) -> None:
     t0 = (int(time.time() * 1000) // MINUTE - 10) * MINUTE
     producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")
     before = [event("ann", t0, 1), event("bob", t0, 2)]

@@ -17,7 +17,7 @@ from flink_jobs.schema_compat import check
 from flink_jobs.settings import Settings
 from flink_jobs.submit import active_job_id, job_state
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests.integration.conftest import TestJob
+from tests.integration.conftest import OwnJob
 from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 
@@ -34,7 +34,7 @@ def evolved(v1: dict[str, Any], change: str) -> dict[str, Any]:
     return schema
 
 
-def end_offset(config: TestJob) -> int:
+def end_offset(config: OwnJob) -> int:
     consumer = Consumer({"bootstrap.servers": config.bootstrap, "group.id": "it-offsets"})
     try:
         return int(consumer.get_watermark_offsets(TopicPartition(config.source_topic, 0))[1])
@@ -42,7 +42,7 @@ def end_offset(config: TestJob) -> int:
         consumer.close()
 
 
-def test_v1_v2_side_by_side_and_v3_rejected(stack: Settings, job: TestJob) -> None:
+def test_v1_v2_side_by_side_and_v3_rejected(stack: Settings, job: OwnJob) -> None:
     registry = RegistryClient(stack.registry_url)
     subject = f"{job.source_topic}-value"
     v1 = schema_for_topic("fan.interactions").schema()

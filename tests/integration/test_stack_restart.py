@@ -9,11 +9,11 @@ from flink_jobs.settings import Settings
 from flink_jobs.stack import manager
 from flink_jobs.submit import cancel, submit
 from flink_jobs.topic_tail import as_ms, tail_batches
-from tests.integration.conftest import TestJob
+from tests.integration.conftest import OwnJob
 from tests.integration.events import MINUTE, WindowValue, event, user_activity
 
 
-def test_an_open_window_survives_stack_down_and_up(stack: Settings, job: TestJob) -> None:
+def test_an_open_window_survives_stack_down_and_up(stack: Settings, job: OwnJob) -> None:
     t0 = (int(time.time() * 1000) // MINUTE - 30) * MINUTE
     before = [event("ann", t0, 1, "complete", 10_000), event("ann", t0, 10)]
     after = [event("ann", t0, 30, "pause", 2_000), event("bob", t0, 70)]  # bob closes the window

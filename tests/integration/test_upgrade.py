@@ -32,7 +32,7 @@ from flink_jobs.submit import active_job_id, cancel
 from flink_jobs.topic_tail import as_ms, tail_batches
 from flink_jobs.upgrade import Change, Context, deploy, upgrade
 from flink_jobs.verify import reference
-from tests.integration.conftest import TestJob, job_topics
+from tests.integration.conftest import OwnJob, job_topics
 from tests.integration.events import MINUTE, event
 
 Windows = dict[tuple[str, int], list[tuple[int, int]]]  # (entity, window end) -> (count, sum)
@@ -67,7 +67,7 @@ def expected(group: FeatureGroup, events: list[dict[str, Any]], fields: tuple[st
     return {(entity, end): [(v[fields[0]], v[fields[1]])] for (entity, _, end), v in rows.items()}
 
 
-def read_windows(job: TestJob, topic: str, fields: tuple[str, str], until: set[Any]) -> Windows:
+def read_windows(job: OwnJob, topic: str, fields: tuple[str, str], until: set[Any]) -> Windows:
     """Every committed record of `topic` from its start, read until the `until` windows have
     all arrived and then for three more checkpoints, so that a duplicate would show too."""
     seen: Windows = {}
@@ -86,7 +86,7 @@ def read_windows(job: TestJob, topic: str, fields: tuple[str, str], until: set[A
     raise AssertionError(f"{topic}: windows {sorted(until - seen.keys())} never came; {seen}")
 
 
-def produce(job: TestJob, events: list[dict[str, Any]]) -> None:
+def produce(job: OwnJob, events: list[dict[str, Any]]) -> None:
     GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id").send_all(events)
 
 
@@ -94,7 +94,7 @@ def context(stack: Settings, verify_timeout_s: float = 120) -> Context:
     return Context.live(stack, print, verify_timeout_s=verify_timeout_s)
 
 
-def recorded(stack: Settings, job: TestJob) -> deployments.Deployment:
+def recorded(stack: Settings, job: OwnJob) -> deployments.Deployment:
     deployment = deployments.load(stack, job.job_name)
     assert deployment is not None, f"no deployment record of {job.job_name}"
     assert active_job_id(stack, job.job_name) == deployment.job_id, "the recorded job runs"
@@ -102,12 +102,12 @@ def recorded(stack: Settings, job: TestJob) -> deployments.Deployment:
 
 
 @pytest.fixture
-def deployed(stack: Settings, unique: str) -> Iterator[Callable[[str], TestJob]]:
+def deployed(stack: Settings, unique: str) -> Iterator[Callable[[str], OwnJob]]:
     """Deploys the test's job from a compiled plan; at the end cancels whichever version of
     it runs and removes its plans and deployment record."""
-    jobs: list[TestJob] = []
+    jobs: list[OwnJob] = []
 
-    def deploy_job(groups: str) -> TestJob:
+    def deploy_job(groups: str) -> OwnJob:
         job = job_topics(stack, unique, groups)
         jobs.append(job)
         deploy(context(stack), job.config, selection=groups)
@@ -121,7 +121,7 @@ def deployed(stack: Settings, unique: str) -> Iterator[Callable[[str], TestJob]]
         (stack.state_dir / "deployments" / f"{job.job_name}.json").unlink(missing_ok=True)
 
 
-def before_upgrade(job: TestJob, timeline: Timeline) -> None:
+def before_upgrade(job: OwnJob, timeline: Timeline) -> None:
     """Window 1 closed and read (so every event so far was consumed), window 2 open."""
     produce(job, timeline.phase(("ann", 1), ("bob", 5), ("ann", 20), ("ann", 61), ("bob", 70)))
     closed = {("ann", timeline.minute(1)), ("bob", timeline.minute(1))}
@@ -133,14 +133,14 @@ def after_upgrade(timeline: Timeline) -> list[dict[str, Any]]:
     return timeline.phase(("ann", 90), ("bob", 100), ("cat", 125), ("ann", 130), ("dan", 200))
 
 
-def assert_exactly_once(job: TestJob, timeline: Timeline) -> None:
+def assert_exactly_once(job: OwnJob, timeline: Timeline) -> None:
     want = expected(USER_ACTIVITY, timeline.events, ACTIVITY)
     assert ("ann", timeline.minute(2)) in want  # counts events from before and after
     assert read_windows(job, job.feature_topic, ACTIVITY, set(want)) == want
 
 
 def test_unchanged_job_with_new_config_reuses_its_plan(
-    stack: Settings, deployed: Callable[[str], TestJob]
+    stack: Settings, deployed: Callable[[str], OwnJob]
 ) -> None:
     job, timeline = deployed("user_activity"), Timeline()
     before = recorded(stack, job)
@@ -161,7 +161,7 @@ def test_unchanged_job_with_new_config_reuses_its_plan(
     assert entry["savepoint"] == after.savepoint and entry["to"]["job_id"] == after.job_id
 
 
-def test_parallelism_one_two_one(stack: Settings, deployed: Callable[[str], TestJob]) -> None:
+def test_parallelism_one_two_one(stack: Settings, deployed: Callable[[str], OwnJob]) -> None:
     job, timeline = deployed("user_activity"), Timeline()
     produce(job, timeline.phase(("ann", 1), ("bob", 5), ("ann", 61), ("bob", 70)))
     read_windows(job, job.feature_topic, ACTIVITY, {("bob", timeline.minute(1))})
@@ -182,7 +182,7 @@ def test_parallelism_one_two_one(stack: Settings, deployed: Callable[[str], Test
 
 
 def test_adding_a_group_keeps_the_running_groups_state(
-    stack: Settings, deployed: Callable[[str], TestJob]
+    stack: Settings, deployed: Callable[[str], OwnJob]
 ) -> None:
     # Two groups: a job of one group cannot gain a second (tests/flink/test_compiled_plans.py).
     job, timeline = deployed("user_activity,user_session"), Timeline()
@@ -210,7 +210,7 @@ def test_adding_a_group_keeps_the_running_groups_state(
 
 
 def test_a_changed_group_is_refused_before_the_job_stops(
-    stack: Settings, deployed: Callable[[str], TestJob], monkeypatch: pytest.MonkeyPatch
+    stack: Settings, deployed: Callable[[str], OwnJob], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job, timeline = deployed("user_activity"), Timeline()
     before = recorded(stack, job)
@@ -236,7 +236,7 @@ def test_a_changed_group_is_refused_before_the_job_stops(
 
 
 def test_rollback_when_the_new_version_never_runs(
-    stack: Settings, deployed: Callable[[str], TestJob]
+    stack: Settings, deployed: Callable[[str], OwnJob]
 ) -> None:
     job, timeline = deployed("user_activity"), Timeline()
     before = recorded(stack, job)
