@@ -36,6 +36,7 @@ def plain_avro_source(config: JobConfig) -> TableDescriptor:
         .option("properties.group.id", config.consumer_group)
         .option("properties.isolation.level", "read_committed")
         .option("scan.startup.mode", "earliest-offset")
+        .option("scan.bounded.mode", "latest-offset" if config.bounded else "unbounded")
         .option("value.format", "avro-confluent")
         .option("value.avro-confluent.url", config.registry_url)
         .build()
@@ -61,6 +62,7 @@ def main() -> None:
         group_id=config.consumer_group,
         emit_on_event=False,
         registry_url=config.registry_url,
+        bounded=config.bounded,
     )
     decoded = t_env.from_path(f"{INTERACTIONS.name}_decoded")
     decoded.execute_insert(blackhole)

@@ -65,6 +65,7 @@ def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
         register_kafka_source(
             t_env, source, config.source_topic(source), config.bootstrap,
             config.consumer_group, config.watermark_emit == "on-event", config.registry_url,
+            bounded=config.bounded,
         )  # fmt: skip
         t_env.create_temporary_table(f"{source.name}_dlq", dead_letter_sink(config, source))
         fields[source.topic] = list(source_columns(source.topic))

@@ -25,6 +25,7 @@ class JobConfig:
     watermark_emit: str = "on-periodic"  # on-event: a watermark after every record
     checkpoint_interval_s: int = 10
     parallelism: int = 1
+    bounded: bool = False  # read the sources from their start to their end at start, finish
 
     @classmethod
     def parse(cls, argv: list[str] | None = None) -> JobConfig:
@@ -37,6 +38,7 @@ class JobConfig:
         parser.add_argument("--watermark-emit", choices=WATERMARK_EMIT, default=cls.watermark_emit)
         for name in ("checkpoint_interval_s", "parallelism"):
             parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(cls, name))
+        parser.add_argument("--bounded", type=lambda v: v == "True", default=cls.bounded)
         return cls(**vars(parser.parse_args(argv)))
 
     def argv(self) -> list[str]:
