@@ -19,9 +19,9 @@ from typing import Any
 import fastavro
 import pytest
 from pyflink.common import RowKind
-from pyflink.table import EnvironmentSettings, TableEnvironment
+from pyflink.table import TableEnvironment
 
-from udfs import register_java_functions, udf_jar
+from tests.flink.conftest import table_env
 
 pytestmark = pytest.mark.flink
 
@@ -89,21 +89,6 @@ def registry_url() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/ccompat"
     server.shutdown()
-
-
-def table_env(streaming: bool) -> TableEnvironment:
-    mode = (
-        EnvironmentSettings.in_streaming_mode()
-        if streaming
-        else EnvironmentSettings.in_batch_mode()
-    )
-    t_env = TableEnvironment.create(mode)
-    config = t_env.get_config()
-    config.set("parallelism.default", "1")
-    config.set("table.local-time-zone", "UTC")
-    config.set("pipeline.jars", udf_jar().as_uri())
-    register_java_functions(t_env)
-    return t_env
 
 
 def final_rows(t_env: TableEnvironment, sql: str) -> dict[str, list[Any]]:

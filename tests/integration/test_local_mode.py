@@ -1,4 +1,5 @@
-"""The same job runs in a local mini-cluster (`sportsfeat run --local`), without the cluster."""
+"""The same job runs in a local mini-cluster (what `sportsfeat run --local` starts), without
+the cluster."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.stack.jars import connector_jars
 from flink_jobs.topic_tail import as_ms, tail_batches
 from tests.integration.conftest import job_topics
 from tests.integration.events import MINUTE, event
@@ -21,10 +23,9 @@ def test_local_mini_cluster_computes_the_same_features(stack: Settings, unique: 
     GovernedProducer(
         config.bootstrap, config.registry_url, config.source_topic, "user_id"
     ).send_all([event("eve", t0, 5, "complete", 7_000), event("eve", t0, 9), event("fay", t0, 90)])
+    jars = ";".join(jar.as_uri() for jar in connector_jars())
     job = subprocess.Popen(
-        [sys.executable, "-m", "flink_jobs.cli", "run", "--local",
-         "--source-topic", config.source_topic, "--feature-topic", config.feature_topic,
-         "--job-name", config.job_name],
+        [sys.executable, "-m", "flink_jobs.job", "--local", jars, *config.config.argv()],
         cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
