@@ -34,7 +34,7 @@ FROM (
     COUNT(*) FILTER (WHERE `event_type` = 'play') AS `user_plays_count_5m`,
     SUM(`watch_time_ms`) AS `user_watch_ms_sum_5m`,
     AVG(CAST(`watch_time_ms` AS DOUBLE)) FILTER (WHERE `watch_time_ms` > 0) AS `user_watch_ms_avg_5m`,
-    COUNT(DISTINCT `content_id`) AS `user_content_distinct_5m`
+    EXACT_DISTINCT(`content_id`) AS `user_content_distinct_5m`
   FROM TABLE(HOP(TABLE `user_engagement_5m_v1_input`, DESCRIPTOR(`event_time`), INTERVAL '1' MINUTE, INTERVAL '5' MINUTE))
   GROUP BY `user_id`, `window_start`, `window_end`);
 

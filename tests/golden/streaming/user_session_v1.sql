@@ -30,7 +30,7 @@ FROM (
   SELECT `user_id`, `window_start`, `window_end`,
     COUNT(*) AS `session_events_count`,
     SUM(`watch_time_ms`) AS `session_watch_ms_sum`,
-    COUNT(DISTINCT `content_id`) AS `session_content_distinct`
+    EXACT_DISTINCT(`content_id`) AS `session_content_distinct`
   FROM TABLE(SESSION(TABLE `user_session_v1_input` PARTITION BY `user_id`, DESCRIPTOR(`event_time`), INTERVAL '30' MINUTE))
   GROUP BY `user_id`, `window_start`, `window_end`);
 
