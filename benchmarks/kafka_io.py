@@ -43,6 +43,18 @@ def end_offsets(bootstrap: str, topic: str) -> Offsets:
         consumer.close()
 
 
+def topics(bootstrap: str, prefix: str) -> list[str]:
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    return sorted(t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix))
+
+
+def lag(bootstrap: str, group: str, topic: str) -> int:
+    """Records of `topic` the group has not committed yet."""
+    ends = end_offsets(bootstrap, topic)
+    done = committed(bootstrap, group, topic, ends)
+    return sum(end - done.get(p, 0) for p, end in ends.items())
+
+
 def committed(bootstrap: str, group: str, topic: str, partitions: Iterable[int]) -> Offsets:
     """The group's committed offsets (0 where it has none yet)."""
     consumer = _consumer(bootstrap, group)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.systems import parse_consumer_perf
+from benchmarks import kafka_io
+from benchmarks.systems import QuixPeer, parse_consumer_perf
 from flink_jobs.errors import UserError
 
 OUTPUT = """start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, \
@@ -32,3 +33,25 @@ def test_bench_without_a_stack_says_so_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: the stack is not up: kafka (not running)")
     assert "sportsfeat stack up" in result.stderr
+
+
+def test_the_peer_is_not_drained_while_re_keyed_rows_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """content_trending is re-keyed by content through a repartition topic: the backlog is
+    processed only when that topic is too (stopping earlier lost every content window)."""
+    lags = {"repartition__g--fan--content_id": 7}
+    monkeypatch.setattr(kafka_io, "end_offsets", lambda _b, _t: {0: 10, 1: 20})
+    monkeypatch.setattr(kafka_io, "committed", lambda _b, _g, _t, _p: {0: 10, 1: 20})
+    monkeypatch.setattr(
+        kafka_io, "topics", lambda _b, prefix: [t for t in lags if t.startswith(prefix)]
+    )
+    monkeypatch.setattr(kafka_io, "lag", lambda _b, _g, topic: lags[topic])
+    peer = QuixPeer("quix", Path(sys.executable), ["-c", "pass"], "g", "b", "fan", tmp_path)
+    monkeypatch.setattr(
+        subprocess, "Popen", lambda *_a, **_k: type("P", (), {"poll": lambda s: None})()
+    )
+    peer.start()
+    assert peer.consumed() == {0: 9, 1: 19}
+    lags["repartition__g--fan--content_id"] = 0
+    assert peer.consumed() == {0: 10, 1: 20}
