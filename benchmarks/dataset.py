@@ -26,6 +26,7 @@ from flink_jobs.generator import GeneratorConfig, interactions
 from flink_jobs.generator.config import Event
 from flink_jobs.producer import WireEncoder
 from flink_jobs.registry import RegistryClient, schema_for_topic
+from flink_jobs.settings import Settings
 from flink_jobs.topics import ensure_topics
 
 PARTITIONS = 3
@@ -119,3 +120,13 @@ def produce(
     if producer.flush(300) or failed:
         raise UserError(f"producing {topic}: {len(failed)} failed ({failed[:1]}) or unflushed")
     return time.monotonic() - started
+
+
+def prepare_backlog(settings: Settings, events: int, namespace: str) -> str:
+    """A cost benchmark's backlog (100k users, 10k contents, 5k events/s of event time)
+    in `fan.interactions.<namespace>`; returns the topic."""
+    data = Dataset.ending_now(events, 5_000, users=100_000, contents=10_000)
+    topic = f"fan.interactions.{namespace}"
+    took = produce(data, settings.kafka_bootstrap, settings.registry_url, topic, print)
+    print(f"prepared {events:,} events in {took:.0f} s")
+    return topic

@@ -43,16 +43,8 @@ def plain_avro_source(config: JobConfig) -> TableDescriptor:
     )
 
 
-def main() -> None:
-    args = sys.argv[1:]
-    plain = args[:1] == ["--plain-avro"]
-    config = JobConfig.parse(args[1:] if plain else args)
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    configure(t_env, config)
-    blackhole = TableDescriptor.for_connector("blackhole").build()
-    if plain:
-        t_env.from_descriptor(plain_avro_source(config)).execute_insert(blackhole)
-        return
+def register_decoded_source(t_env: TableEnvironment, config: JobConfig) -> None:
+    """The Java functions and the feature job's own source (view `<source>_decoded`)."""
     register_java_functions(t_env)
     register_kafka_source(
         t_env,
@@ -64,6 +56,19 @@ def main() -> None:
         registry_url=config.registry_url,
         bounded=config.bounded,
     )
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    plain = args[:1] == ["--plain-avro"]
+    config = JobConfig.parse(args[1:] if plain else args)
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    configure(t_env, config)
+    blackhole = TableDescriptor.for_connector("blackhole").build()
+    if plain:
+        t_env.from_descriptor(plain_avro_source(config)).execute_insert(blackhole)
+        return
+    register_decoded_source(t_env, config)
     decoded = t_env.from_path(f"{INTERACTIONS.name}_decoded")
     decoded.execute_insert(blackhole)
 

@@ -50,6 +50,19 @@ class FlinkRest:
             time.sleep(0.5)
         raise UserError(f"job {job_id} not running after {timeout_s:.0f} s (state {state})")
 
+    def run_seconds(self, job_id: str, timeout_s: float) -> float:
+        """A bounded job's FINISHED - RUNNING (deployment included), once it finished."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            job = self._get(f"/jobs/{job_id}")
+            if job["state"] == "FINISHED":
+                stamps = job["timestamps"]
+                return float(stamps["FINISHED"] - stamps["RUNNING"]) / 1000
+            if job["state"] in ("FAILED", "CANCELED"):
+                raise UserError(f"job {job_id} is {job['state']}: see the Flink web UI")
+            time.sleep(1)
+        raise UserError(f"job {job_id} did not finish within {timeout_s:.0f} s")
+
     def source_offsets(self, job_id: str) -> dict[int, int] | None:
         """Per partition, the offset after the last record the Kafka source read (the
         connector's currentOffset gauge plus one); None until the source reports it."""

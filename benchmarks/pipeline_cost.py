@@ -13,19 +13,17 @@ large backlog keeps it small. Medians over `--runs`, min and max shown.
 from __future__ import annotations
 
 import argparse
-import time
 import uuid
 
-import httpx
-
 from benchmarks import feature_sets
-from benchmarks.dataset import Dataset, produce
+from benchmarks.dataset import prepare_backlog
+from benchmarks.flink_rest import FlinkRest
 from benchmarks.report import Metric, write
-from benchmarks.systems import READ_JOB, _flink_run
+from benchmarks.systems import READ_JOB
 from flink_jobs import pipeline
-from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
-from flink_jobs.settings import Settings, load_settings
+from flink_jobs.settings import load_settings
+from flink_jobs.submit import flink_run
 
 VARIANTS = {  # label -> (flink run arguments, groups)
     "read, plain avro-confluent format": (["-py", str(READ_JOB), "--plain-avro"], None),
@@ -33,19 +31,6 @@ VARIANTS = {  # label -> (flink run arguments, groups)
     "built-in subset (job)": (["-pym", "flink_jobs.job"], "builtin"),
     "full catalogue (job)": (["-pym", "flink_jobs.job"], ""),
 }
-
-
-def _finished_after_s(settings: Settings, job_id: str, timeout_s: float) -> float:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{settings.flink_rest_url}/jobs/{job_id}", timeout=10).json()
-        if job["state"] == "FINISHED":
-            stamps = job["timestamps"]
-            return float(stamps["FINISHED"] - stamps["RUNNING"]) / 1000
-        if job["state"] in ("FAILED", "CANCELED"):
-            raise UserError(f"job {job_id} is {job['state']}: see the Flink web UI")
-        time.sleep(1)
-    raise UserError(f"job {job_id} did not finish within {timeout_s:.0f} s")
 
 
 def main() -> None:
@@ -58,11 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     variants = dict(list(VARIANTS.items())[:2]) if args.reads_only else VARIANTS
     settings, run_id = load_settings(), uuid.uuid4().hex[:6]
-    data = Dataset.ending_now(args.events, 5_000, users=100_000, contents=10_000)
     source_ns = f"cost{run_id}"
-    took = produce(data, settings.kafka_bootstrap, settings.registry_url,
-                   f"fan.interactions.{source_ns}", print)  # fmt: skip
-    print(f"prepared {args.events:,} events in {took:.0f} s")
+    prepare_backlog(settings, args.events, source_ns)
     builtin = ",".join(g.name for g in feature_sets.built_in_groups())
     rates: dict[str, list[float]] = {label: [] for label in variants}
     for run in range(args.runs):
@@ -76,8 +58,8 @@ def main() -> None:
             )  # fmt: skip
             if groups is not None:
                 pipeline.prepare(settings, config, lambda _line: None, partitions=3)
-            job_id = _flink_run(settings, [*command, *config.argv()], name)
-            seconds = _finished_after_s(settings, job_id, 1800)
+            job_id = flink_run(settings, [*command, *config.argv()], name)
+            seconds = FlinkRest(settings.flink_rest_url).run_seconds(job_id, 1800)
             rates[label].append(args.events / seconds)
             print(
                 f"run {run + 1}, {label}: {args.events / seconds:,.0f} events/s ({seconds:.1f} s)"

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ from flink_jobs import pipeline, submit
 from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings
-from flink_jobs.stack.flink_cluster import FLINK_HOME, FlinkCluster
+from flink_jobs.stack.flink_cluster import FlinkCluster
 from flink_jobs.stack.jars import kafka_classpath
 from flink_jobs.stack.service import Service
 from flink_jobs.stack.writer import OnlineStoreWriter
@@ -59,31 +57,6 @@ def stack_pid(service: Service, process: str) -> list[int]:
     return [pid for pid in pids if pid is not None]
 
 
-def _flink_run(settings: Settings, args: list[str], what: str) -> str:
-    """`flink run -d` with the stack cluster's environment; returns the job id."""
-    argv = [
-        str(FLINK_HOME / "bin" / "flink"),
-        "run",
-        "-d",
-        "-m",
-        f"{settings.host}:{settings.flink_rest_port}",
-        "-pyclientexec",
-        sys.executable,
-        "-pyexec",
-        sys.executable,
-        *args,
-    ]
-    env = {**os.environ, **FlinkCluster(settings).env()}
-    result = subprocess.run(
-        argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=300
-    )
-    match = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
-    if result.returncode != 0 or match is None:
-        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-        raise UserError(f"`flink run` failed for {what}: {' | '.join(tail)}")
-    return match.group(1)
-
-
 @dataclass
 class FlinkJob:
     """The feature job (read_only=False) or the read-and-decode limit (True)."""
@@ -107,7 +80,7 @@ class FlinkJob:
         self._partitions = sorted(kafka_io.end_offsets(self.config.bootstrap, topic))
         if self.read_only:
             plain = ["--plain-avro"] if self.plain_avro else []
-            self.job_id = _flink_run(
+            self.job_id = submit.flink_run(
                 self.settings, ["-py", str(READ_JOB), *plain, *self.config.argv()], self.name
             )
         else:

@@ -253,18 +253,22 @@ def _job_options(command: click.decorators.FC) -> click.decorators.FC:
 @_job_options
 @click.option("--local", is_flag=True, help="Run in a local mini-cluster in this terminal instead.")
 @click.option(
-    "--plan",
+    "--plan/--no-plan",
     "from_plan",
-    is_flag=True,
+    default=True,
+    show_default=True,
     help="Run from a compiled plan (compiled on first use) and wait until it checkpoints: "
-    "stable operator ids, which `sportsfeat upgrade` needs to carry the state to new versions.",
+    "stable operator ids, which `sportsfeat upgrade` needs to carry the state to new versions. "
+    "--no-plan submits the job as built (ids are hashes of its topology: no upgrade can move "
+    "its state to a changed job).",
 )
 @pass_settings
 def run(
     settings: Settings, groups: str, job_name: str, parallelism: int, local: bool, from_plan: bool
 ) -> None:
-    """Register schemas, create topics and submit the feature job (idempotent): every feature
-    group of the catalogue in one job, resumed from its savepoint if `stack down` took one."""
+    """Register schemas, create topics and start the feature job from its compiled plan
+    (idempotent): every feature group of the catalogue in one job, resumed from its
+    savepoint if `stack down` took one."""
     from flink_jobs import pipeline, submit
 
     config = JobConfig(
@@ -275,11 +279,9 @@ def run(
         config.feature_groups()
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    if from_plan:
+    if from_plan and not local:  # a local mini-cluster keeps no state beyond its run
         from flink_jobs.upgrade import Context, deploy
 
-        if local:
-            raise UserError("--plan runs the job on the cluster: leave out --local")
         deployment = deploy(Context.live(settings, say), config, selection=groups)
         say(f"{job_name} runs as {deployment.job_id} from {deployment.version.plan}")
         return

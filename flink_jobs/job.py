@@ -91,7 +91,7 @@ def execute_plan(t_env: TableEnvironment, config: JobConfig, plan: str) -> Table
     return t_env.execute_sql("EXECUTE PLAN '" + plan.replace("'", "''") + "'")
 
 
-def _take(args: list[str], flag: str) -> tuple[str | None, list[str]]:
+def take_option(args: list[str], flag: str) -> tuple[str | None, list[str]]:
     """The value of `flag VALUE` in args, and args without both."""
     if flag not in args:
         return None, args
@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     """`--local JAR;JAR...` runs in a local mini-cluster with those jars, until cancelled;
     `--compile-plan FILE` only compiles; `--plan FILE` runs from a compiled plan."""
     args = sys.argv[1:] if argv is None else argv
-    local_jars, args = _take(args, "--local")
-    compile_to, args = _take(args, "--compile-plan")
-    plan, args = _take(args, "--plan")
+    local_jars, args = take_option(args, "--local")
+    compile_to, args = take_option(args, "--compile-plan")
+    plan, args = take_option(args, "--plan")
     config = JobConfig.parse(args)
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     configure(t_env, config)

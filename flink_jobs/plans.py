@@ -12,14 +12,15 @@ version, so after a Flink patch upgrade the same plan file runs again (plans car
 across Flink versions; a recompiled plan promises nothing). A changed input only costs a
 compilation: `plan_changes` decides whether the new plan keeps the running operators.
 
-Locally plans live in `<state dir>/plans/<job>/<fingerprint>.json`. On Kubernetes they would
-be compiled when the image is built and baked into it (not done yet: k8s/ runs without one).
+Locally plans live in `<state dir>/plans/<job>/<fingerprint>.json`. On Kubernetes the image
+bakes the feature job's plan in (the Dockerfile compiles it) and the FlinkDeployment runs it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from typing import Any
 from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.stack.flink_dist import FlinkDist, own_dist
 
 Plan = dict[str, Any]
 Compiler = Callable[[JobConfig, Path], None]
@@ -68,14 +70,18 @@ def plan_path(settings: Settings, config: JobConfig) -> Path:
     return settings.state_dir / "plans" / config.job_name / f"{fingerprint(config)}.json"
 
 
-def compile_plan(config: JobConfig, path: Path) -> None:
-    """Compile the job's statement set into `path` in a local JVM (no cluster, no broker)."""
+def compile_plan(config: JobConfig, path: Path, dist: FlinkDist | None = None) -> None:
+    """Compile the job's statement set into `path` in a local JVM (no cluster, no broker) of
+    `dist` (default: this venv's Flink); a cluster's FLINK_*_DIR must not leak into it."""
+    leaked = ("FLINK_CONF_DIR", "FLINK_LIB_DIR", "FLINK_OPT_DIR", "FLINK_PLUGINS_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in leaked}
+    env.update((dist or own_dist()).env())
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "flink_jobs.job", "--compile-plan", str(partial)]
     result = subprocess.run(
-        [*argv, *config.argv()], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        [*argv, *config.argv()], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
         check=False, timeout=600,
     )  # fmt: skip
     if result.returncode != 0 or not partial.exists():

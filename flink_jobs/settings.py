@@ -38,6 +38,7 @@ class Settings:
     flink_rest_port: int = 8081
     flink_rpc_port: int = 6123
     flink_task_slots: int = 4
+    flink_version: str = ""  # "": this venv's own; else a side release (stack/flink_dist.py)
     api_port: int = 8000
     writer_metrics_port: int = 9260  # the writer's /metrics (Flink's reporters use 9249-9259)
     api_keys: str = ""  # comma-separated keys of the feature-serving API; empty = auth off

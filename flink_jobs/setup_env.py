@@ -12,6 +12,7 @@ from flink_jobs.errors import UserError
 from flink_jobs.k8s_tools import ensure_kustomize
 from flink_jobs.settings import Settings
 from flink_jobs.stack import jars
+from flink_jobs.stack.flink_dist import install_previous_patch
 
 # Debian's postinst scripts would start system-wide services (redis on 6379, prometheus on
 # 9090); the stack runs its own redis and needs only prometheus's promtool.
@@ -61,3 +62,4 @@ def setup(settings: Settings, write_checksums: bool, say: Callable[[str], None])
     ensure_debian_package("redis-server", "redis-server", say)
     ensure_debian_package("promtool", "prometheus", say)  # checks and tests the alert rules
     ensure_kustomize(settings, say)  # renders k8s/ for the manifest tests
+    install_previous_patch(settings, say)  # the Flink patch-upgrade test's old release

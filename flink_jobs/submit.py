@@ -15,7 +15,7 @@ from flink_jobs import savepoints
 from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings
-from flink_jobs.stack.flink_cluster import FLINK_HOME, FlinkCluster
+from flink_jobs.stack.flink_cluster import FlinkCluster
 from flink_jobs.stack.jars import flink_jars
 
 ACTIVE = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING"}
@@ -47,6 +47,29 @@ def job_state(settings: Settings, job_id: str) -> str:
     raise UserError(f"no job {job_id} on the cluster")
 
 
+def flink_run(settings: Settings, args: list[str], what: str) -> str:
+    """`flink run -d ARGS` on the stack's cluster with its distribution's client, Python
+    driver and workers in this venv; returns the job id, or UserError with the cause."""
+    cluster = FlinkCluster(settings)
+    argv = [
+        str(cluster.dist.home / "bin" / "flink"), "run", "-d",
+        "-m", f"{settings.host}:{settings.flink_rest_port}",
+        "-pyclientexec", sys.executable, "-pyexec", sys.executable, *args,
+    ]  # fmt: skip
+    result = subprocess.run(
+        argv, cwd=PROJECT_ROOT, env={**os.environ, **cluster.env()},
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    match = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
+    if result.returncode != 0 or match is None:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        cause = next(
+            (ln for ln in reversed(detail) if "Exception" in ln), detail[-1] if detail else ""
+        )
+        raise UserError(f"`flink run` failed for {what}: {cause}")
+    return match.group(1)
+
+
 @dataclass(frozen=True)
 class Submission:
     job_id: str
@@ -69,29 +92,16 @@ def submit(
     existing = active_job_id(settings, config.job_name)
     if existing:
         return Submission(existing, new=False)
-    cluster = FlinkCluster(settings)
     savepoint = restore_from or savepoints.pending(settings).get(config.job_name)
-    argv = [
-        str(FLINK_HOME / "bin" / "flink"), "run", "-d",
-        *(["-s", savepoint] if savepoint else []),
-        "-m", f"{settings.host}:{settings.flink_rest_port}",
-        "-pyclientexec", sys.executable, "-pyexec", sys.executable,
-        "-pym", "flink_jobs.job", *config.argv(), *(["--plan", str(plan)] if plan else []),
-    ]  # fmt: skip
-    result = subprocess.run(
-        argv, cwd=PROJECT_ROOT, env={**os.environ, **cluster.env()},
-        capture_output=True, text=True, check=False, timeout=300,
+    job_id = flink_run(
+        settings,
+        [*(["-s", savepoint] if savepoint else []), "-pym", "flink_jobs.job", *config.argv(),
+         *(["--plan", str(plan)] if plan else [])],
+        config.job_name,
     )  # fmt: skip
-    match = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
-    if result.returncode != 0 or match is None:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        cause = next(
-            (ln for ln in reversed(detail) if "Exception" in ln), detail[-1] if detail else ""
-        )
-        raise UserError(f"`flink run` failed for {config.job_name}: {cause}")
     if savepoint:
         savepoints.forget(settings, config.job_name)
-    return Submission(match.group(1), new=True, resumed_from=savepoint)
+    return Submission(job_id, new=True, resumed_from=savepoint)
 
 
 def cancel(settings: Settings, job_id: str) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -34,6 +35,7 @@ from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
 from flink_jobs.manifest import feature_topics, group_key, manifest
 from flink_jobs.settings import Settings
+from flink_jobs.stack.flink_dist import flink_dist
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class Context:
     @classmethod
     def live(cls, settings: Settings, say: Callable[[str], None], verify_timeout_s: float = 120.0
              ) -> Context:  # fmt: skip
-        return cls(settings, LiveCluster(settings), say, verify_timeout_s=verify_timeout_s)
+        compiler = partial(plans.compile_plan, dist=flink_dist(settings))
+        return cls(settings, LiveCluster(settings), say, compiler, verify_timeout_s)
 
 
 class StartFailed(UserError):

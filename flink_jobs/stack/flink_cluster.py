@@ -1,7 +1,8 @@
-"""A Flink standalone session cluster from the apache-flink wheel's own bin/.
+"""A Flink standalone session cluster from the apache-flink wheel's own bin/ (or, with
+SPORTSFEAT_FLINK_VERSION, a side release's: flink_dist.py).
 
 The wheel is never modified: the cluster gets its own conf/ and lib/ under the state
-directory (FLINK_CONF_DIR, FLINK_LIB_DIR), with the wheel's jars plus the pinned
+directory (FLINK_CONF_DIR, FLINK_LIB_DIR), with the distribution's jars plus the pinned
 connector and format jars, and the Prometheus reporter as a plugin.
 """
 
@@ -11,21 +12,20 @@ import shutil
 from pathlib import Path
 
 import httpx
-import pyflink
 import yaml
 
 from flink_jobs.settings import Settings
+from flink_jobs.stack.flink_dist import FlinkDist, flink_dist
 from flink_jobs.stack.jars import flink_jars
 from flink_jobs.stack.service import Launch, Service
 from udfs import UDF_JAR
 
-FLINK_HOME = Path(pyflink.__file__).parent
 PROMETHEUS_PORTS = "9249-9259"
 
 
 def flink_config(settings: Settings, home: Path) -> dict[str, object]:
     """The cluster's config.yaml (flat keys), keeping the wheel's Java 17 module flags."""
-    wheel = yaml.safe_load((FLINK_HOME / "conf" / "config.yaml").read_text())
+    wheel = yaml.safe_load((flink_dist(settings).home / "conf" / "config.yaml").read_text())
     host = settings.host
     return {
         "env.java.opts.all": wheel["env"]["java"]["opts"]["all"],
@@ -86,10 +86,14 @@ class FlinkCluster(Service):
     def conf_dir(self) -> Path:
         return self.home / "conf"
 
+    @property
+    def dist(self) -> FlinkDist:
+        return flink_dist(self.settings)
+
     def env(self) -> dict[str, str]:
         """What the wheel's bin/ scripts need to use this cluster's conf and lib."""
         return {
-            "FLINK_HOME": str(FLINK_HOME),
+            **self.dist.env(),
             "FLINK_CONF_DIR": str(self.conf_dir),
             "FLINK_LIB_DIR": str(self.home / "lib"),
             "FLINK_PLUGINS_DIR": str(self.home / "plugins"),
@@ -102,7 +106,7 @@ class FlinkCluster(Service):
             folder.mkdir(parents=True, exist_ok=True)
             for old in folder.glob("*.jar"):
                 old.unlink()
-        for jar in [*(FLINK_HOME / "lib").glob("*.jar"), *flink_jars(self.settings.jar_cache)]:
+        for jar in [*(self.dist.home / "lib").glob("*.jar"), *flink_jars(self.settings.jar_cache)]:
             target = (plugin if jar.name.startswith("flink-metrics-") else lib) / jar.name
             if jar == UDF_JAR:  # a copy: rebuilding the jar must not change it under a JVM
                 shutil.copy2(jar, target)
@@ -115,10 +119,10 @@ class FlinkCluster(Service):
         config = flink_config(self.settings, self.home)
         (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
         for name in ("log4j-console.properties", "log4j-cli.properties", "log4j.properties"):
-            (self.conf_dir / name).write_text((FLINK_HOME / "conf" / name).read_text())
+            (self.conf_dir / name).write_text((self.dist.home / "conf" / name).read_text())
         self._link_jars()
         return [
-            Launch(f"flink-{role}", ["bash", str(FLINK_HOME / "bin" / f"{role}.sh"),
+            Launch(f"flink-{role}", ["bash", str(self.dist.home / "bin" / f"{role}.sh"),
                    "start-foreground"], self.home, self.env())
             for role in ("jobmanager", "taskmanager")
         ]  # fmt: skip
@@ -130,4 +134,9 @@ class FlinkCluster(Service):
             return f"GET /overview: {exc}"
         if overview.get("taskmanagers", 0) < 1:
             return "JobManager is up, waiting for a TaskManager to register"
+        if overview.get("flink-version") != self.dist.version:
+            return (
+                f"it runs Flink {overview.get('flink-version')}, these settings want "
+                f"{self.dist.version}: `sportsfeat stack down`, then up again"
+            )
         return None

@@ -9,16 +9,10 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from benchmarks.report import RESULTS
 from flink_jobs.settings import Settings
 
 
-@pytest.mark.skip(
-    reason="issue #9 is open: in its first run the peer missed content_trending windows and "
-    "the built-in subset drained the quick backlog between two progress samples"
-)
 def test_bench_quick_computes_the_right_values(stack: Settings) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "flink_jobs.cli", "bench", "--quick"],

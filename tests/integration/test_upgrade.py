@@ -22,12 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
-from flink_jobs import deployments
+from flink_jobs import deployments, savepoints
 from flink_jobs.errors import UserError
 from flink_jobs.features.catalogue import CATALOGUE, GAME_ENGAGEMENT, USER_ACTIVITY
 from flink_jobs.features.model import Agg, FeatureGroup
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings
+from flink_jobs.stack.flink_cluster import FlinkCluster
+from flink_jobs.stack.flink_dist import PREVIOUS_PATCH, flink_dist
+from flink_jobs.stack.manager import wait_ready
 from flink_jobs.submit import active_job_id, cancel
 from flink_jobs.topic_tail import as_ms, tail_batches
 from flink_jobs.upgrade import Change, Context, deploy, upgrade
@@ -115,10 +118,16 @@ def deployed(stack: Settings, unique: str) -> Iterator[Callable[[str], OwnJob]]:
 
     yield deploy_job
     for job in jobs:
-        if job_id := active_job_id(stack, job.job_name):
-            cancel(stack, job_id)
-        shutil.rmtree(stack.state_dir / "plans" / job.job_name, ignore_errors=True)
-        (stack.state_dir / "deployments" / f"{job.job_name}.json").unlink(missing_ok=True)
+        remove(stack, job)
+
+
+def remove(stack: Settings, job: OwnJob) -> None:
+    """Cancel whichever version of the job runs; forget its plans, deployment and savepoint."""
+    if job_id := active_job_id(stack, job.job_name):
+        cancel(stack, job_id)
+    savepoints.forget(stack, job.job_name)
+    shutil.rmtree(stack.state_dir / "plans" / job.job_name, ignore_errors=True)
+    (stack.state_dir / "deployments" / f"{job.job_name}.json").unlink(missing_ok=True)
 
 
 def before_upgrade(job: OwnJob, timeline: Timeline) -> None:
@@ -257,3 +266,44 @@ def test_rollback_when_the_new_version_never_runs(
     assert after.savepoint == entry["savepoint"] is not None
     produce(job, after_upgrade(timeline))
     assert_exactly_once(job, timeline)
+
+
+def switch_flink(running: Settings, wanted: Settings) -> None:
+    """What a Flink upgrade does to the cluster: running jobs stopped with a savepoint (as
+    `stack down` does: the next deploy resumes them), then `wanted`'s release started."""
+    for name, location in savepoints.stop_all(running):
+        print(f"{name} stopped with savepoint {location}")
+    FlinkCluster(running).stop()
+    cluster = FlinkCluster(wanted)
+    cluster.start()
+    wait_ready(cluster, print)
+
+
+def flink_version(stack: Settings) -> str:
+    return str(httpx.get(f"{stack.flink_rest_url}/overview", timeout=10).json()["flink-version"])
+
+
+def test_flink_patch_upgrade_runs_the_same_plan_from_the_savepoint(
+    stack: Settings, unique: str
+) -> None:
+    """The job compiled and run by the previous patch release (its own client, compiler and
+    cluster), stopped with a savepoint, resumed from the same plan file by this release."""
+    old = replace(stack, flink_version=PREVIOUS_PATCH)
+    job, timeline = job_topics(stack, unique, "user_activity"), Timeline()
+    try:
+        switch_flink(stack, old)
+        assert flink_version(stack) == PREVIOUS_PATCH
+        first = deploy(context(old), job.config, selection="user_activity")
+        before_upgrade(job, timeline)
+
+        switch_flink(old, stack)
+        assert flink_version(stack) == flink_dist(stack).version != PREVIOUS_PATCH
+        after = deploy(context(stack), job.config, selection="user_activity")
+
+        assert after.version.plan == first.version.plan and after.savepoint is not None
+        produce(job, after_upgrade(timeline))
+        assert_exactly_once(job, timeline)
+    finally:
+        if flink_version(stack) != flink_dist(stack).version:
+            switch_flink(old, stack)
+        remove(stack, job)

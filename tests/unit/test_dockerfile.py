@@ -17,6 +17,8 @@ from flink_jobs.settings import PROJECT_ROOT
 from flink_jobs.stack import jars
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
+# The feature job's plan, compiled into the image; every FlinkDeployment runs it.
+BAKED_PLAN = "/opt/sportsfeat/plans/sportsfeat-features.json"
 UDF_POM = PROJECT_ROOT / "udfs" / "java" / "pom.xml"
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -39,9 +41,9 @@ class Dockerfile:
     def of(self, stage: str, keyword: str) -> list[Instruction]:
         return [i for i in self.instructions if i.stage == stage and i.keyword == keyword]
 
-    def copies_from(self, stage: str) -> list[list[str]]:
-        """Each `COPY --from=<stage> SRC DEST` as [SRC, DEST]."""
-        found = [shlex.split(i.args) for i in self.instructions if i.keyword == "COPY"]
+    def copies_from(self, stage: str, into: str = "runtime") -> list[list[str]]:
+        """Each `COPY --from=<stage> SRC DEST` of stage `into` as [SRC, DEST]."""
+        found = [shlex.split(i.args) for i in self.of(into, "COPY")]
         return [c[1:] for c in found if c[0] == f"--from={stage}"]
 
 
@@ -134,6 +136,26 @@ def check_udfs(image: Dockerfile) -> None:
     assert image.copies_from("udfs") == [[target, "/opt/flink/lib/"]]
 
 
+def check_baked_plan(image: Dockerfile) -> None:
+    """Compiled in the python stage from the pinned jars and the UDF jar, where `sportsfeat
+    run` finds them, into the project folder the runtime copies whole."""
+    (workdir,) = [i.args for i in image.of("python", "WORKDIR")]
+    assert image.copies_from("jars", into="python") == [["/jars/flink/", "/jars/flink/"]]
+    udf = [["/build/udfs/java/target/sportsfeat-udfs.jar", "udfs/java/target/"]]
+    assert image.copies_from("udfs", into="python") == udf
+    (compile_run,) = [i.args for i in image.of("python", "RUN") if "--compile-plan" in i.args]
+    argv = shlex.split(compile_run.split("&&")[0])
+    assert argv[:4] == [
+        "SPORTSFEAT_JAR_CACHE=/jars",
+        "/opt/venv/bin/python",
+        "-m",
+        "flink_jobs.job",
+    ]
+    assert f"{workdir}/{argv[argv.index('--compile-plan') + 1]}" == BAKED_PLAN
+    assert argv[argv.index("--job-name") + 1] == "sportsfeat-features"
+    assert ["/opt/sportsfeat", "/opt/sportsfeat"] in image.copies_from("python")
+
+
 def check_user(image: Dockerfile) -> None:
     assert [i.args for i in image.of("runtime", "USER")][-1] == "flink"
 
@@ -144,6 +166,7 @@ CHECKS: list[Callable[[Dockerfile], None]] = [
     check_python_packages,
     check_flink_jars,
     check_udfs,
+    check_baked_plan,
     check_user,
 ]
 
@@ -162,6 +185,7 @@ DRIFTS = [
     ("COPY --from=jars /jars/flink/flink-metrics-prometheus-*.jar", "#", check_flink_jars),
     ("sha256sum --check --strict -", "true", check_flink_jars),
     ("sportsfeat-udfs*.jar", "other*.jar", check_udfs),
+    ("--compile-plan plans/", "--compile-plan other/", check_baked_plan),
     ("USER flink", "USER root", check_user),
 ]
 

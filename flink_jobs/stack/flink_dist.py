@@ -1,0 +1,102 @@
+"""The Flink distributions the stack runs: the project's own (the apache-flink wheel of this
+virtual environment) and the previous patch release, for the patch-upgrade test.
+
+A side distribution is the release's two wheels (apache-flink: pyflink and conf/;
+apache-flink-libraries: bin/, lib/, opt/, plugins/), hash-pinned and pip-installed without
+dependencies into its own folder of the tool cache. Its processes get FLINK_HOME (pyflink
+finds its JVM there, not by its import path) and a PYTHONPATH that puts its pyflink before
+this venv's, so the client, the compiler and the cluster all run that release.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyflink
+from pyflink.version import __version__ as OWN_VERSION
+
+from flink_jobs.errors import UserError
+from flink_jobs.settings import PROJECT_ROOT, Settings
+
+# The previous patch release: the wheels' SHA-256 (the apache-flink wheel of CPython 3.11 on
+# x86_64 Linux; the libraries wheel is pure).
+PREVIOUS_PATCH = "2.2.0"
+PINS = {
+    PREVIOUS_PATCH: (
+        "apache-flink==2.2.0 "
+        "--hash=sha256:e5509253319f2418b7724afa0aeb28211a6dcff7dfa5d403acefa03e8b44c5b9",
+        "apache-flink-libraries==2.2.0 "
+        "--hash=sha256:675062484d9b04df228be80cf4179c9f92e9e11107a697ccbb1aa7d3b816772b",
+    )
+}
+
+
+@dataclass(frozen=True)
+class FlinkDist:
+    version: str
+    site: Path | None  # the folder holding its pyflink; None: this venv's own
+
+    @property
+    def home(self) -> Path:
+        """FLINK_HOME: bin/, conf/, lib/, opt/, plugins/."""
+        return self.site / "pyflink" if self.site else Path(pyflink.__file__).parent
+
+    def env(self) -> dict[str, str]:
+        """What a process needs to run this release (client, compiler or cluster)."""
+        env = {"FLINK_HOME": str(self.home)}
+        if self.site:
+            env["PYTHONPATH"] = os.pathsep.join([str(self.site), str(PROJECT_ROOT)])
+        return env
+
+
+def _site(settings: Settings, version: str) -> Path:
+    return settings.tool_cache / f"flink-{version}"
+
+
+def own_dist() -> FlinkDist:
+    return FlinkDist(OWN_VERSION, None)
+
+
+def flink_dist(settings: Settings) -> FlinkDist:
+    """The distribution `settings.flink_version` names ("" or the wheel's: the venv's own)."""
+    version = settings.flink_version or OWN_VERSION
+    if version == OWN_VERSION:
+        return own_dist()
+    if version not in PINS:
+        raise UserError(
+            f"Flink {version} is not a distribution of this project: use {OWN_VERSION} "
+            f"(this venv's) or {', '.join(PINS)} (installed by `sportsfeat setup`)"
+        )
+    site = _site(settings, version)
+    if not (site / "pyflink" / "bin" / "flink").exists():
+        raise UserError(f"Flink {version} is not installed in {site}: run `sportsfeat setup`")
+    return FlinkDist(version, site)
+
+
+def install_previous_patch(settings: Settings, say: Callable[[str], None]) -> None:
+    """Install PREVIOUS_PATCH into the tool cache unless it is there (~340 MB)."""
+    site = _site(settings, PREVIOUS_PATCH)
+    if (site / "pyflink" / "bin" / "flink").exists():
+        return
+    say(f"flink {PREVIOUS_PATCH}: installing the previous patch release into {site} ...")
+    partial = site.with_name(site.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    pins = partial / "requirements.txt"
+    pins.write_text("\n".join(PINS[PREVIOUS_PATCH]) + "\n")
+    argv = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-deps", "--require-hashes", "--only-binary", ":all:", "--target", str(partial),
+        "-r", str(pins),
+    ]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise UserError(f"installing Flink {PREVIOUS_PATCH} failed: {result.stderr[-400:]}")
+    pins.unlink()
+    partial.rename(site)
