@@ -45,23 +45,14 @@ RUN /opt/venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check \
       -c requirements.lock -r runtime.txt \
  && rm runtime.txt
-# Editable, so flink_jobs finds schemas/ beside itself (settings.PROJECT_ROOT).
+# Editable, so flink_jobs finds schemas/ beside itself (settings.PROJECT_ROOT). flink_jobs/
+# brings the feature job's released compiled plan, which the FlinkDeployment runs (--plan).
 COPY README.md ./
 COPY flink_jobs/ flink_jobs/
 COPY udfs/*.py udfs/
 COPY schemas/ schemas/
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps -e . \
  && /opt/venv/bin/python -c 'import flink_jobs.job, pyflink, ssl, sqlite3, lzma, ctypes'
-# The feature job's compiled plan, baked in: the FlinkDeployment runs `--plan` with it, so the
-# operator ids are the plan's node ids, and an image whose plan keeps them takes over the
-# state (check with `sportsfeat upgrade --dry-run` first). Compiled as `sportsfeat run`
-# compiles it (runtime settings such as parallelism are not part of a plan), by this
-# image's PyFlink with the pinned jars.
-COPY --from=jars /jars/flink/ /jars/flink/
-COPY --from=udfs /build/udfs/java/target/sportsfeat-udfs.jar udfs/java/target/
-RUN SPORTSFEAT_JAR_CACHE=/jars /opt/venv/bin/python -m flink_jobs.job \
-      --compile-plan plans/sportsfeat-features.json --job-name sportsfeat-features \
- && rm -rf /jars udfs/java/target
 
 # --- the runtime
 FROM ${FLINK_IMAGE}

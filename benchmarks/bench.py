@@ -75,8 +75,8 @@ class Plan:
         if quick:  # correctness on every path; figures indicative only
             data = Dataset.ending_now(events or 150_000, 1_000, users=5_000, contents=1_000)
             return cls(True, runs or 1, data, 120, (1,), 70, 3, commit_s)
-        data = Dataset.ending_now(events or 12_000_000, 5_000, users=100_000, contents=10_000)
-        return cls(False, runs or 3, data, 90, (1, 2), 180, 15, commit_s)
+        data = Dataset.ending_now(events or 8_000_000, 5_000, users=100_000, contents=10_000)
+        return cls(False, runs or 3, data, 60, (1, 2), 120, 15, commit_s)
 
 
 @dataclass
@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small, under 5 minutes (CI)")
     parser.add_argument("--runs", type=int, help="repetitions per system [quick 1, full 3]")
-    parser.add_argument("--events", type=int, help="backlog size [quick 150k, full 12M]")
+    parser.add_argument("--events", type=int, help="backlog size [quick 150k, full 8M]")
     parser.add_argument(
         "--peer-commit-interval",
         type=float,

@@ -1,8 +1,9 @@
 """`sportsfeat demo`: the whole pipeline on the local stack, features printed as they arrive.
 
-Schemas registered, topics created, the job submitted (reused if already running), then a
-few simulated minutes of fan interactions are produced at 10x speed while the user
-activity features are read back from the Kafka feature topic and from Redis.
+Schemas registered, topics created, the job started from its compiled plan as `sportsfeat
+run` starts it (reused if already running), then a few simulated minutes of fan
+interactions are produced at 10x speed while the user activity features are read back from
+the Kafka feature topic and from Redis.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 import redis
 
-from flink_jobs import pipeline
 from flink_jobs.errors import UserError
 from flink_jobs.features.catalogue import USER_ACTIVITY
 from flink_jobs.generator import GeneratorConfig, interactions
@@ -27,8 +27,8 @@ from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.serving.client import FeatureClient
 from flink_jobs.settings import Settings
-from flink_jobs.submit import submit
 from flink_jobs.topic_tail import Record, as_ms, newest_event_time, tail_batches
+from flink_jobs.upgrade import Context, deploy
 
 SIMULATED_MINUTES = 4
 SPEEDUP = 10.0
@@ -107,8 +107,8 @@ def _wait_for_redis(
 
 def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
     config = JobConfig(bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url)
-    pipeline.prepare(settings, config, say)
-    say(f"job      {submit(settings, config).describe(config.job_name)}")
+    deployment = deploy(Context.live(settings, say), config, selection="")
+    say(f"job      {config.job_name} runs as {deployment.job_id} from {deployment.version.plan}")
 
     start_ms, events = _demo_events(config)
     producer = GovernedProducer(config.bootstrap, config.registry_url, SOURCE.topic, "user_id")

@@ -12,8 +12,9 @@ version, so after a Flink patch upgrade the same plan file runs again (plans car
 across Flink versions; a recompiled plan promises nothing). A changed input only costs a
 compilation: `plan_changes` decides whether the new plan keeps the running operators.
 
-Locally plans live in `<state dir>/plans/<job>/<fingerprint>.json`. On Kubernetes the image
-bakes the feature job's plan in (the Dockerfile compiles it) and the FlinkDeployment runs it.
+Locally plans live in `<state dir>/plans/<job>/<fingerprint>.json`. On Kubernetes the job
+runs the released plan, kept in git (RELEASED_PLAN) and so in the image: a test fails when
+this code compiles another one, and refuses a new one that drops a running operator.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from flink_jobs.stack.flink_dist import FlinkDist, own_dist
 Plan = dict[str, Any]
 Compiler = Callable[[JobConfig, Path], None]
 
+# What the FlinkDeployment runs (k8s/: --plan); tests/flink/test_compiled_plans.py keeps it
+# this code's plan of the whole catalogue.
+RELEASED_PLAN = (
+    PROJECT_ROOT / "flink_jobs" / "features" / "released" / "plans" / "sportsfeat-features.json"
+)
 # Runtime settings: not part of a plan.
 RUNTIME_ONLY = ("parallelism", "checkpoint_interval_s")
 # The code and schemas a plan is compiled from (relative to the project root).

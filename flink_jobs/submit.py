@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from flink_jobs import savepoints
+from flink_jobs import deployments, savepoints
 from flink_jobs.errors import UserError
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings
@@ -51,6 +51,12 @@ def flink_run(settings: Settings, args: list[str], what: str) -> str:
     """`flink run -d ARGS` on the stack's cluster with its distribution's client, Python
     driver and workers in this venv; returns the job id, or UserError with the cause."""
     cluster = FlinkCluster(settings)
+    running = httpx.get(f"{settings.flink_rest_url}/overview", timeout=10).json()["flink-version"]
+    if running != cluster.dist.version:
+        raise UserError(
+            f"the cluster runs Flink {running}, these settings want {cluster.dist.version} "
+            "(SPORTSFEAT_FLINK_VERSION): restart the stack with the settings you submit with"
+        )
     argv = [
         str(cluster.dist.home / "bin" / "flink"), "run", "-d",
         "-m", f"{settings.host}:{settings.flink_rest_port}",
@@ -92,6 +98,12 @@ def submit(
     existing = active_job_id(settings, config.job_name)
     if existing:
         return Submission(existing, new=False)
+    if plan is None and deployments.load(settings, config.job_name) is not None:
+        raise UserError(
+            f"{config.job_name} was deployed from a compiled plan: start it with `sportsfeat "
+            "run`, which restores its savepoint into the same plan (built without the plan, "
+            "its operators would not match the state)"
+        )
     savepoint = restore_from or savepoints.pending(settings).get(config.job_name)
     job_id = flink_run(
         settings,

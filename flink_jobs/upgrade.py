@@ -305,7 +305,7 @@ def deploy(ctx: Context, config: JobConfig, selection: str) -> Deployment:
     if savepoint is not None and recorded is None:
         raise UserError(
             f"{name} was stopped with the savepoint {savepoint} while it ran without a compiled "
-            "plan: no planned job can restore it; resume it with `sportsfeat run` (no --plan)"
+            "plan: no planned job can restore it; resume it with `sportsfeat run --no-plan`"
         )
     running = recorded.version if savepoint is not None and recorded is not None else None
     version, problems = candidate(ctx, config, selection, running)

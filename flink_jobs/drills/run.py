@@ -22,7 +22,8 @@ from flink_jobs.drills.faults import DRILLS, Context
 from flink_jobs.drills.load import SteadyLoad
 from flink_jobs.drills.poison import poison_pills
 from flink_jobs.drills.recovery import Recovery, wait_recovered
-from flink_jobs.features.model import FeatureGroup, Tumbling
+from flink_jobs.errors import UserError
+from flink_jobs.features.model import FeatureGroup, Source, Tumbling
 from flink_jobs.job_config import JobConfig
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import PROJECT_ROOT, Settings
@@ -109,16 +110,18 @@ class OwnEvents:
         }  # fmt: skip
 
 
-def _closing_time_ms(group: FeatureGroup) -> int:
-    """An event time past the end of the group's window holding "now" by more than the
+def _tumbling_ms(group: FeatureGroup) -> int:
+    if not isinstance(group.window, Tumbling):
+        raise UserError(f"drills judge a tumbling first group, not {group.name}: {group.window}")
+    return int(group.window.size.total_seconds() * 1000)
+
+
+def _closing_time_ms(window_ms: int, source: Source) -> int:
+    """An event time past the end of the window holding "now" by more than the source's
     out-of-orderness: its watermark closes every tumbling window the load wrote to, whatever
     the wall clock's phase (well within the source's max_future)."""
-    if not isinstance(group.window, Tumbling):
-        raise ValueError(f"drills judge a tumbling first group, not {group.name}: {group.window}")
-    now_ms = int(time.time() * 1000)
-    span_ms = int(group.window.size.total_seconds() * 1000)
-    lateness_ms = int(group.source.max_out_of_orderness.total_seconds() * 1000)
-    return (now_ms // span_ms + 1) * span_ms + lateness_ms + 1000
+    lateness_ms = int(source.max_out_of_orderness.total_seconds() * 1000)
+    return (int(time.time() * 1000) // window_ms + 1) * window_ms + lateness_ms + 1000
 
 
 def _send_poison_pills(producer: GovernedProducer, own: OwnEvents, user: str) -> int:
@@ -147,6 +150,7 @@ def run_drills(
     )  # fmt: skip
     pipeline.prepare(settings, config, say, partitions=1)
     group = config.feature_groups()[0]
+    window_ms = _tumbling_ms(group)
     submission = submit(settings, config)
     say(f"drills: job {submission.job_id} on topics *{config.namespace}*")
     wait_recovered(settings, config.job_name, time.time(), checkpoints=1)
@@ -177,7 +181,7 @@ def run_drills(
     finally:
         load.stop()
     closer = producer()  # a fresh producer: the last event must not wait on an old one
-    closer.send(own.event(FLUSH_ENTITY, _closing_time_ms(group)))
+    closer.send(own.event(FLUSH_ENTITY, _closing_time_ms(window_ms, group.source)))
     closer.flush()
     say(f"drills: load stopped after {load.sent} events ({load.resent} sent again after "
         "unconfirmed sends); letting the last windows close")  # fmt: skip

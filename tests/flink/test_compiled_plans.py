@@ -5,6 +5,7 @@ uids from node ids, and runnable with EXECUTE PLAN."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pyflink.table import EnvironmentSettings, TableEnvironment
 
 from flink_jobs.job import build, configure, execute_plan
 from flink_jobs.job_config import JobConfig
-from flink_jobs.plans import compile_plan, load, plan_changes
+from flink_jobs.plans import RELEASED_PLAN, compile_plan, load, plan_changes
 from flink_jobs.stack.jars import connector_jars
 
 pytestmark = pytest.mark.flink
@@ -98,3 +99,21 @@ def test_the_job_runs_from_its_plan(compiled: dict[str, Path]) -> None:
         assert str(client.get_job_status().result()) in ("JobStatus.CREATED", "JobStatus.RUNNING")
     finally:
         client.cancel().result()
+
+
+def test_kubernetes_runs_this_codes_plan(tmp_path: Path) -> None:
+    """The released plan (in git, in the image, run by every FlinkDeployment) is what this
+    code compiles for the whole catalogue. SPORTSFEAT_UPDATE_GOLDEN=1 releases a new one,
+    unless it drops or changes an operator of the released one (its state would be lost:
+    ship a new group version instead)."""
+    fresh = tmp_path / "plan.json"
+    compile_plan(JobConfig.parse(["--job-name", "sportsfeat-features"]), fresh)
+    if RELEASED_PLAN.exists():
+        assert plan_changes(load(RELEASED_PLAN), load(fresh)) == []
+    if os.environ.get("SPORTSFEAT_UPDATE_GOLDEN") == "1":
+        RELEASED_PLAN.parent.mkdir(parents=True, exist_ok=True)
+        RELEASED_PLAN.write_bytes(fresh.read_bytes())
+    assert fresh.read_bytes() == RELEASED_PLAN.read_bytes(), (
+        "this code compiles another plan than the released one: SPORTSFEAT_UPDATE_GOLDEN=1 "
+        "pytest tests/flink/test_compiled_plans.py releases it"
+    )

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from flink_jobs.plans import RELEASED_PLAN
 from flink_jobs.settings import PROJECT_ROOT
 from flink_jobs.stack import jars
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
-# The feature job's plan, compiled into the image; every FlinkDeployment runs it.
-BAKED_PLAN = "/opt/sportsfeat/plans/sportsfeat-features.json"
+# The feature job's released plan, in the image; every FlinkDeployment runs it.
+BAKED_PLAN = f"/opt/sportsfeat/{RELEASED_PLAN.relative_to(PROJECT_ROOT).as_posix()}"
 UDF_POM = PROJECT_ROOT / "udfs" / "java" / "pom.xml"
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -137,23 +138,13 @@ def check_udfs(image: Dockerfile) -> None:
 
 
 def check_baked_plan(image: Dockerfile) -> None:
-    """Compiled in the python stage from the pinned jars and the UDF jar, where `sportsfeat
-    run` finds them, into the project folder the runtime copies whole."""
+    """The project folder, flink_jobs/ with it, goes into the runtime whole."""
+    assert RELEASED_PLAN.is_file()
     (workdir,) = [i.args for i in image.of("python", "WORKDIR")]
-    assert image.copies_from("jars", into="python") == [["/jars/flink/", "/jars/flink/"]]
-    udf = [["/build/udfs/java/target/sportsfeat-udfs.jar", "udfs/java/target/"]]
-    assert image.copies_from("udfs", into="python") == udf
-    (compile_run,) = [i.args for i in image.of("python", "RUN") if "--compile-plan" in i.args]
-    argv = shlex.split(compile_run.split("&&")[0])
-    assert argv[:4] == [
-        "SPORTSFEAT_JAR_CACHE=/jars",
-        "/opt/venv/bin/python",
-        "-m",
-        "flink_jobs.job",
+    assert workdir == "/opt/sportsfeat" and ["flink_jobs/", "flink_jobs/"] in [
+        shlex.split(i.args) for i in image.of("python", "COPY")
     ]
-    assert f"{workdir}/{argv[argv.index('--compile-plan') + 1]}" == BAKED_PLAN
-    assert argv[argv.index("--job-name") + 1] == "sportsfeat-features"
-    assert ["/opt/sportsfeat", "/opt/sportsfeat"] in image.copies_from("python")
+    assert [workdir, workdir] in image.copies_from("python")
 
 
 def check_user(image: Dockerfile) -> None:
@@ -185,7 +176,7 @@ DRIFTS = [
     ("COPY --from=jars /jars/flink/flink-metrics-prometheus-*.jar", "#", check_flink_jars),
     ("sha256sum --check --strict -", "true", check_flink_jars),
     ("sportsfeat-udfs*.jar", "other*.jar", check_udfs),
-    ("--compile-plan plans/", "--compile-plan other/", check_baked_plan),
+    ("COPY flink_jobs/ flink_jobs/", "COPY flink_jobs/ other/", check_baked_plan),
     ("USER flink", "USER root", check_user),
 ]
 

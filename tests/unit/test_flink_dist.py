@@ -25,6 +25,7 @@ def test_a_side_release_comes_first_on_the_python_path(tmp_path: Path) -> None:
     dist = flink_dist(Settings(flink_version=PREVIOUS_PATCH, tool_cache=tmp_path))
     assert dist.env() == {
         "FLINK_HOME": str(site / "pyflink"),
+        "FLINK_OPT_DIR": str(site / "pyflink" / "opt"),
         "PYTHONPATH": f"{site}:{PROJECT_ROOT}",
     }
 
