@@ -29,11 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import redis
 
 from benchmarks import correctness, feature_sets, kafka_io, plots, summary
+from benchmarks.cleanup import delete_run_data
 from benchmarks.dataset import Dataset, produce, register_source
 from benchmarks.drain import Measurement, measure
 from benchmarks.freshness import Visibility, Watch, peer_stored, project_stored
@@ -411,13 +411,9 @@ class Bench:
 
     def _clean_up(self) -> None:
         with self.phase("clean up: the run's topics and Redis keys"):
-            deleted = kafka_io.delete_topics(self.settings.kafka_bootstrap, self._ours)
-            client = redis.Redis.from_url(self.settings.redis_url)
-            keys = 0
-            for pattern in (f"feat:*{self.namespace}*", f"peer.{self.id}.*"):
-                for batch in _batches(client.scan_iter(match=pattern, count=1000), 1000):
-                    keys += client.delete(*batch)
-            self.say(f"    {len(deleted)} topics, {keys} keys deleted")
+            patterns = (f"feat:*{self.namespace}*", f"peer.{self.id}.*")
+            topics, keys = delete_run_data(self.settings, self._ours, patterns)
+            self.say(f"    {topics} topics, {keys} keys deleted")
 
     def _ours(self, topic: str) -> bool:
         """The run's topics: its namespaces, the peer's outputs and Quix's internal topics
@@ -440,17 +436,6 @@ class Bench:
                 self.say(f"FAILED {failure}")
             return 1
         return 0
-
-
-def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def wait_for_writer(bootstrap: str, topic: str, timeout_s: float = 120) -> None:

@@ -16,6 +16,7 @@ import argparse
 import uuid
 
 from benchmarks import feature_sets
+from benchmarks.cleanup import delete_run_data
 from benchmarks.dataset import prepare_backlog
 from benchmarks.flink_rest import FlinkRest
 from benchmarks.report import Metric, write
@@ -47,23 +48,26 @@ def main() -> None:
     prepare_backlog(settings, args.events, source_ns)
     builtin = ",".join(g.name for g in feature_sets.built_in_groups())
     rates: dict[str, list[float]] = {label: [] for label in variants}
-    for run in range(args.runs):
-        for n, (label, (command, groups)) in enumerate(variants.items()):
-            name = f"cost-{run_id}-{run}{n}"
-            config = JobConfig(
-                bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url,
-                groups=builtin if groups == "builtin" else (groups or ""),
-                namespace=f"{source_ns}r{run}{n}", source_namespace=source_ns,
-                consumer_group=name, job_name=name, bounded=True,
-            )  # fmt: skip
-            if groups is not None:
-                pipeline.prepare(settings, config, lambda _line: None, partitions=3)
-            job_id = flink_run(settings, [*command, *config.argv()], name)
-            seconds = FlinkRest(settings.flink_rest_url).run_seconds(job_id, 1800)
-            rates[label].append(args.events / seconds)
-            print(
-                f"run {run + 1}, {label}: {args.events / seconds:,.0f} events/s ({seconds:.1f} s)"
-            )
+    try:
+        for run in range(args.runs):
+            for n, (label, (command, groups)) in enumerate(variants.items()):
+                name = f"cost-{run_id}-{run}{n}"
+                config = JobConfig(
+                    bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url,
+                    groups=builtin if groups == "builtin" else (groups or ""),
+                    namespace=f"{source_ns}r{run}{n}", source_namespace=source_ns,
+                    consumer_group=name, job_name=name, bounded=True,
+                )  # fmt: skip
+                if groups is not None:
+                    pipeline.prepare(settings, config, lambda _line: None, partitions=3)
+                job_id = flink_run(settings, [*command, *config.argv()], name)
+                seconds = FlinkRest(settings.flink_rest_url).run_seconds(job_id, 1800)
+                rate = args.events / seconds
+                rates[label].append(rate)
+                print(f"run {run + 1}, {label}: {rate:,.0f} events/s ({seconds:.1f} s)")
+    finally:
+        topics, keys = delete_run_data(settings, lambda t: source_ns in t, [f"feat:*{source_ns}*"])
+        print(f"deleted {topics} topics and {keys} Redis keys of the run")
     metrics = [
         Metric.of(label, "throughput", "events/s", values) for label, values in rates.items()
     ]

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.cleanup import delete_run_data
 from benchmarks.dataset import prepare_backlog
 from benchmarks.flink_rest import FlinkRest
 from benchmarks.report import Metric, write
@@ -118,20 +119,24 @@ def main() -> None:
     source_ns = f"udf{run_id}"
     prepare_backlog(settings, args.events, source_ns)
     rates: dict[str, list[float]] = {v.label: [] for v in variants}
-    for run in range(args.runs):
-        for n, variant in enumerate(variants):
-            name = f"udf-{run_id}-{run}-{n}"
-            config = JobConfig(
-                bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url,
-                source_namespace=source_ns, consumer_group=name, job_name=name, bounded=True,
-            )  # fmt: skip
-            job_id = flink_run(settings, [*job_args(variant), *config.argv()], name)
-            seconds = FlinkRest(settings.flink_rest_url).run_seconds(job_id, 1800)
-            rates[variant.label].append(args.events / seconds)
-            print(
-                f"run {run + 1}, {variant.system}: {args.events / seconds:,.0f} events/s "
-                f"({seconds:.1f} s)"
-            )
+    try:
+        for run in range(args.runs):
+            for n, variant in enumerate(variants):
+                name = f"udf-{run_id}-{run}-{n}"
+                config = JobConfig(
+                    bootstrap=settings.kafka_bootstrap, registry_url=settings.registry_url,
+                    source_namespace=source_ns, consumer_group=name, job_name=name, bounded=True,
+                )  # fmt: skip
+                job_id = flink_run(settings, [*job_args(variant), *config.argv()], name)
+                seconds = FlinkRest(settings.flink_rest_url).run_seconds(job_id, 1800)
+                rates[variant.label].append(args.events / seconds)
+                print(
+                    f"run {run + 1}, {variant.system}: {args.events / seconds:,.0f} events/s "
+                    f"({seconds:.1f} s)"
+                )
+    finally:
+        topics, keys = delete_run_data(settings, lambda t: source_ns in t, [f"feat:*{source_ns}*"])
+        print(f"deleted {topics} topics and {keys} Redis keys of the run")
     how = (
         f"{args.events:,} generated events (seed 9, 100k users, 20% out of order within the "
         "bound), one topic of 3 partitions, parallelism 1; per variant one job reading it to "

@@ -20,7 +20,7 @@ from flink_jobs.stack.service import Service, port_in_use
 from flink_jobs.stack.writer import OnlineStoreWriter
 
 STARTUP_TIMEOUT_S = {
-    "kafka": 90, "registry": 120, "redis": 20, "flink": 120, "writer": 60, "api": 60
+    "kafka": 90, "registry": 120, "redis": 120, "flink": 120, "writer": 60, "api": 60
 }  # fmt: skip
 
 
