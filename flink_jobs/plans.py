@@ -13,8 +13,9 @@ across Flink versions; a recompiled plan promises nothing). A changed input only
 compilation: `plan_changes` decides whether the new plan keeps the running operators.
 
 Locally plans live in `<state dir>/plans/<job>/<fingerprint>.json`. On Kubernetes the job
-runs the released plan, kept in git (RELEASED_PLAN) and so in the image: a test fails when
-this code compiles another one, and refuses a new one that drops a running operator.
+runs its environment's released plan, kept in git (`released_plan`) and so in the image: a
+test fails when this code compiles another one, and refuses a new one that drops a running
+operator.
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ from flink_jobs.stack.flink_dist import FlinkDist, own_dist
 Plan = dict[str, Any]
 Compiler = Callable[[JobConfig, Path], None]
 
-# What the FlinkDeployment runs (k8s/: --plan); tests/flink/test_compiled_plans.py keeps it
-# this code's plan of the whole catalogue.
-RELEASED_PLAN = (
-    PROJECT_ROOT / "flink_jobs" / "features" / "released" / "plans" / "sportsfeat-features.json"
-)
+# What each Kubernetes overlay's FlinkDeployment runs (--plan), one per environment: the
+# registry URL is a literal of the plan (DECODE_AVRO's argument, see sources.py).
+# tests/flink/test_compiled_plans.py keeps each this code's plan of the whole catalogue.
+RELEASED_PLANS = PROJECT_ROOT / "flink_jobs" / "features" / "released" / "plans"
+
+
+def released_plan(environment: str) -> Path:
+    return RELEASED_PLANS / f"sportsfeat-features.{environment}.json"
+
+
 # Runtime settings: not part of a plan.
 RUNTIME_ONLY = ("parallelism", "checkpoint_interval_s")
 # The code and schemas a plan is compiled from (relative to the project root).

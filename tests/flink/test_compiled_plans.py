@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pyflink.java_gateway import get_gateway
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
 from flink_jobs.job import build, configure, execute_plan
 from flink_jobs.job_config import JobConfig
-from flink_jobs.plans import RELEASED_PLAN, compile_plan, load, plan_changes
+from flink_jobs.plans import compile_plan, load, plan_changes, released_plan
 from flink_jobs.stack.jars import connector_jars
+from tests.k8s_validation import K8S, OVERLAYS
 
 pytestmark = pytest.mark.flink
 
@@ -101,19 +103,29 @@ def test_the_job_runs_from_its_plan(compiled: dict[str, Path]) -> None:
         client.cancel().result()
 
 
-def test_kubernetes_runs_this_codes_plan(tmp_path: Path) -> None:
-    """The released plan (in git, in the image, run by every FlinkDeployment) is what this
-    code compiles for the whole catalogue. SPORTSFEAT_UPDATE_GOLDEN=1 releases a new one,
-    unless it drops or changes an operator of the released one (its state would be lost:
-    ship a new group version instead)."""
-    fresh = tmp_path / "plan.json"
-    compile_plan(JobConfig.parse(["--job-name", "sportsfeat-features"]), fresh)
-    if RELEASED_PLAN.exists():
-        assert plan_changes(load(RELEASED_PLAN), load(fresh)) == []
+def overlay_registry(overlay: str) -> str:
+    """The registry URL the overlay's sportsfeat-env gives the job."""
+    kustomization = yaml.safe_load((K8S / "overlays" / overlay / "kustomization.yaml").read_text())
+    (env,) = [g for g in kustomization["configMapGenerator"] if g["name"] == "sportsfeat-env"]
+    literals = dict(item.split("=", 1) for item in env["literals"])
+    return str(literals["SPORTSFEAT_REGISTRY_SERVER"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubernetes_runs_this_codes_plan(overlay: str, tmp_path: Path) -> None:
+    """The overlay's released plan (in git, in the image, run by its FlinkDeployment) is what
+    this code compiles for the whole catalogue with the overlay's registry URL.
+    SPORTSFEAT_UPDATE_GOLDEN=1 releases a new one, unless it drops or changes an operator of
+    the released one (its state would be lost: ship a new group version instead)."""
+    fresh, released = tmp_path / "plan.json", released_plan(overlay)
+    args = ["--job-name", "sportsfeat-features", "--registry-url", overlay_registry(overlay)]
+    compile_plan(JobConfig.parse(args), fresh)
+    if released.exists():
+        assert plan_changes(load(released), load(fresh)) == []
     if os.environ.get("SPORTSFEAT_UPDATE_GOLDEN") == "1":
-        RELEASED_PLAN.parent.mkdir(parents=True, exist_ok=True)
-        RELEASED_PLAN.write_bytes(fresh.read_bytes())
-    assert fresh.read_bytes() == RELEASED_PLAN.read_bytes(), (
+        released.parent.mkdir(parents=True, exist_ok=True)
+        released.write_bytes(fresh.read_bytes())
+    assert fresh.read_bytes() == released.read_bytes(), (
         "this code compiles another plan than the released one: SPORTSFEAT_UPDATE_GOLDEN=1 "
         "pytest tests/flink/test_compiled_plans.py releases it"
     )

@@ -13,13 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from flink_jobs.plans import RELEASED_PLAN
+from flink_jobs.plans import released_plan
 from flink_jobs.settings import PROJECT_ROOT
 from flink_jobs.stack import jars
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
-# The feature job's released plan, in the image; every FlinkDeployment runs it.
-BAKED_PLAN = f"/opt/sportsfeat/{RELEASED_PLAN.relative_to(PROJECT_ROOT).as_posix()}"
+
+
+def baked_plan(environment: str) -> str:
+    """Where the image holds the environment's released plan, which its FlinkDeployment runs."""
+    return f"/opt/sportsfeat/{released_plan(environment).relative_to(PROJECT_ROOT).as_posix()}"
+
+
 UDF_POM = PROJECT_ROOT / "udfs" / "java" / "pom.xml"
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -139,7 +144,7 @@ def check_udfs(image: Dockerfile) -> None:
 
 def check_baked_plan(image: Dockerfile) -> None:
     """The project folder, flink_jobs/ with it, goes into the runtime whole."""
-    assert RELEASED_PLAN.is_file()
+    assert all(released_plan(env).is_file() for env in ("dev", "prod"))
     (workdir,) = [i.args for i in image.of("python", "WORKDIR")]
     assert workdir == "/opt/sportsfeat" and ["flink_jobs/", "flink_jobs/"] in [
         shlex.split(i.args) for i in image.of("python", "COPY")

@@ -19,7 +19,7 @@ from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import ENV_PREFIX, PROJECT_ROOT, Settings, load_settings
 from flink_jobs.stack.flink_cluster import flink_config
 from tests.k8s_validation import K8S, OVERLAYS, Manifest, errors, render
-from tests.unit.test_dockerfile import BAKED_PLAN, locked
+from tests.unit.test_dockerfile import baked_plan, locked
 
 FLINK = locked()["apache-flink"]
 SECRET = "sportsfeat-credentials"  # noqa: S105 (a Secret's name)
@@ -27,10 +27,10 @@ SECRET = "sportsfeat-credentials"  # noqa: S105 (a Secret's name)
 EXTERNAL = {"dev": set(), "prod": {SECRET, "kafka-cluster-ca"}}
 
 
-def job_config(args: list[str]) -> JobConfig:
-    """The job's configuration; it runs from the plan the image bakes in (test_dockerfile)."""
+def job_config(args: list[str], environment: str) -> JobConfig:
+    """The job's configuration; it runs the environment's released plan (test_dockerfile)."""
     plan, rest = take_option(args[2:], "--plan")
-    assert plan == BAKED_PLAN
+    assert plan == baked_plan(environment)
     return JobConfig.parse(rest)
 
 
@@ -140,7 +140,7 @@ def test_the_job_runs_as_the_project_runs_it(
     assert job["jarURI"] == f"local:///opt/flink/opt/flink-python-{FLINK}.jar"
     assert job["entryClass"] == "org.apache.flink.client.python.PythonDriver"
     assert job["args"][:2] == ["-pym", "flink_jobs.job"]
-    config = job_config(job["args"])
+    config = job_config(job["args"], overlay)
     assert config.job_name == deployment["metadata"]["name"]
     assert config.parallelism == job["parallelism"]
     # The job sets these itself; the cluster config says the same, for the operator's view.
@@ -322,7 +322,7 @@ def test_the_runbooks_manifests_are_valid(rendered: dict[str, list[Manifest]]) -
             assert set(document) == {"spec"}, block
             document = merged(deployment, document)
             job = document["spec"]["job"]
-            assert job_config(job["args"]).parallelism == job["parallelism"]
+            assert job_config(job["args"], "prod").parallelism == job["parallelism"]
             fragments += 1
         assert errors(document) == [], block
     assert fragments == len(blocks) - 1 >= 4  # one FlinkStateSnapshot, the rest job edits
