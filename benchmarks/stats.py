@@ -17,7 +17,8 @@ class Drain:
 
     The clock starts at the first sample that shows progress (the consumer's first records
     are in, its start-up is behind it) and stops at the first sample at or past `target`,
-    or at the last sample if it never got there (a time-capped run)."""
+    or at the last sample if it never got there (a time-capped run). A consumer done by its
+    first progress sample is timed from the sample before it."""
 
     start: float  # the two samples' times
     end: float
@@ -34,7 +35,8 @@ class Drain:
 
 
 def drain(samples: Sequence[Sample], target: int) -> Drain | None:
-    """None when fewer than two samples show progress (nothing measurable arrived)."""
+    """None when no sample shows progress. A backlog drained before a second sample showed
+    progress is timed from the last sample without any: a lower bound of the rate."""
     if not samples:
         return None
     baseline = samples[0][1]
@@ -42,6 +44,8 @@ def drain(samples: Sequence[Sample], target: int) -> Drain | None:
     if not moving:
         return None
     t0, n0 = moving[0]
+    if n0 >= target:
+        t0, n0 = samples[samples.index(moving[0]) - 1]
     done = next((s for s in moving if s[1] >= target), None)
     t1, n1 = done if done is not None else moving[-1]
     if t1 <= t0:

@@ -29,9 +29,15 @@ def test_a_capped_drain_ends_at_the_last_sample() -> None:
     assert (result.events, result.seconds, result.reached_target) == (400, 2.0, False)
 
 
-@pytest.mark.parametrize("samples", [[], [(0.0, 0), (9.0, 0)], [(0.0, 0), (1.0, 10)]])
+@pytest.mark.parametrize("samples", [[], [(0.0, 0), (9.0, 0)], [(0.0, 5), (3.0, 5)]])
 def test_no_measurable_progress_is_none(samples: list[tuple[float, int]]) -> None:
     assert drain(samples, target=10) is None
+
+
+def test_a_backlog_gone_by_the_first_progress_sample_is_a_lower_bound() -> None:
+    result = drain([(0.0, 0), (0.5, 0), (1.5, 150_000), (2.0, 150_000)], target=150_000)
+    assert result is not None
+    assert (result.start, result.end, result.events, result.rate) == (0.5, 1.5, 150_000, 150_000)
 
 
 def test_quantiles_are_observed_values() -> None:
