@@ -75,7 +75,7 @@ class Plan:
     def of(cls, quick: bool, runs: int | None, events: int | None, commit_s: float) -> Plan:
         if quick:  # correctness on every path; figures indicative only
             data = Dataset.ending_now(events or 150_000, 1_000, users=5_000, contents=1_000)
-            return cls(True, runs or 1, data, 120, (1,), 70, 3, commit_s)
+            return cls(True, runs or 1, data, 120, (1,), 45, 3, commit_s)
         data = Dataset.ending_now(events or 8_000_000, 5_000, users=100_000, contents=10_000)
         return cls(False, runs or 3, data, 60, (1, 2), 120, 15, commit_s)
 
