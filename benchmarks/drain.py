@@ -71,6 +71,8 @@ def measure(
         system.stop()
     result = drain(samples, total)
     if result is None:
+        if samples and samples[0][1] >= total:
+            raise UserError(f"{system.name}: the backlog was gone by the first sample (too small)")
         raise UserError(f"{system.name}: too little progress to measure")
     times = [t for t, _ in samples]
     begin, end = cpu[times.index(result.start)], cpu[times.index(result.end)]

@@ -70,6 +70,7 @@ class FlinkJob:
     job_id: str | None = None
     probe: str = "source offset gauges (REST)"
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    processed: kafka_io.Offsets = field(default_factory=dict)  # read before the last checkpoint
 
     def __post_init__(self) -> None:
         self._rest = FlinkRest(self.settings.flink_rest_url)
@@ -112,11 +113,13 @@ class FlinkJob:
 
     def stop(self) -> None:
         """Cancel the job; the feature job first completes one more checkpoint, so what it
-        computed is committed (exactly-once output is visible only after one)."""
+        computed from the offsets it had read (`processed`) is committed (exactly-once output
+        is visible only after one; the offsets it commits to Kafka may lag that)."""
         if self.job_id is None:
             return
         try:
             if not self.read_only:
+                self.processed = self.consumed() or {}
                 self._await_checkpoint(self.job_id)
             self.checkpoints = self._rest.checkpoints(self.job_id)
         finally:
