@@ -17,7 +17,10 @@ a variant's cost is the baseline's throughput over its own ("x": 2 = half as fas
 time per event minus the baseline's (what the aggregate adds, read and decode excluded).
 COUNT(*) always runs; medians over `--runs`, min and max shown.
 
-    .venv/bin/python -m benchmarks.udf_cost --events 300000 --runs 2 [--only top_k ...]
+    .venv/bin/python -m benchmarks.udf_cost --events 300000 --runs 2 --jvm    # udf-cost
+    .venv/bin/python -m benchmarks.udf_cost --events 60000 --runs 2 --python  # udf-cost-python
+
+A Python aggregate runs ~100x slower, hence its own, smaller run.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from __future__ import annotations
 import argparse
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from benchmarks.cleanup import delete_run_data
 from benchmarks.dataset import prepare_backlog
@@ -36,7 +38,6 @@ from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import load_settings
 from flink_jobs.submit import flink_run
 
-JOB = Path(__file__).with_name("udf_cost_job.py")
 BASELINE = "count"
 
 
@@ -72,6 +73,7 @@ VARIANTS = {
         Variant("pandas_top_k", "PANDAS_TOP_K(`sport`, 3)", group_window=True),
     )
 }
+PYTHON = ("python_top_k", "pandas_top_k")
 # (numerator, denominator) labels: how many times slower the first is than the second.
 PAIRS = (
     ("python_top_k", "top_k_group_window"),
@@ -84,7 +86,7 @@ PAIRS = (
 def job_args(variant: Variant) -> list[str]:
     """`flink run` arguments before the job's command line."""
     window = ["--group-window"] if variant.group_window else []
-    return ["-py", str(JOB), "--aggregate", variant.aggregate, *window]
+    return ["-pym", "benchmarks.udf_cost_job", "--aggregate", variant.aggregate, *window]
 
 
 def cost_metrics(rates: dict[str, list[float]]) -> list[Metric]:
@@ -113,8 +115,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--only", nargs="+", choices=list(VARIANTS), help="COUNT(*) always runs")
+    parser.add_argument(
+        "--python", action="store_true", help="only the TOP_K variants, Python ones included"
+    )
+    parser.add_argument("--jvm", action="store_true", help="every variant but the Python ones")
     args = parser.parse_args()
-    variants = [v for v in VARIANTS.values() if not args.only or v.label in {BASELINE, *args.only}]
+    only = set(args.only or VARIANTS)
+    if args.python:
+        only = {label for label in VARIANTS if "top_k" in label}
+    if args.jvm:
+        only = {label for label in VARIANTS if label not in PYTHON}
+    variants = [v for v in VARIANTS.values() if v.label in only | {BASELINE}]
     settings, run_id = load_settings(), uuid.uuid4().hex[:6]
     source_ns = f"udf{run_id}"
     prepare_backlog(settings, args.events, source_ns)
@@ -146,7 +157,8 @@ def main() -> None:
         "variant's, per run; added time = the variant's time per event - COUNT(*)'s; "
         f"{args.runs} runs."
     )
-    print(write("udf-cost", cost_metrics(rates), {"How": how}))
+    name = "udf-cost-python" if args.python else "udf-cost"
+    print(write(name, cost_metrics(rates), {"How": how}))
 
 
 if __name__ == "__main__":

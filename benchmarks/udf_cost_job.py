@@ -10,7 +10,7 @@ update per row, and a pandas UDAF not at all).
 
 Beside the Java UDFs, it registers TOP_K written in Python, as a general UDAF (PY_TOP_K)
 and a pandas UDAF (PANDAS_TOP_K): baselines for what a Python TOP_K would cost, not
-product code. Submitted by the benchmark with `flink run -py`, `--aggregate EXPR
+product code. Submitted by the benchmark with `flink run -pym`, `--aggregate EXPR
 [--group-window]` and the feature job's command line (as flink_read_job).
 """
 
