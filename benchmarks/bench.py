@@ -8,8 +8,10 @@ side, on the same events, on the running local stack (issue 9).
    and, through the stack's writer, Redis), Quix Streams with as many processes (the
    peer). Draining a backlog, not ramping a generator: the generator (one Python process,
    ~115k events/s to Kafka) could not outrun the limit, a backlog can;
-3. cross-check the values (benchmarks.correctness) of the first full-catalogue run and the
-   first peer run against the reference and each other;
+3. cross-check the values (benchmarks.correctness) of the full catalogue and the peer
+   against the reference and each other, on a drain that runs to the end of its backlog:
+   the quick run's first drains, or (full run) a smaller backlog of the same users drained
+   to its end, as the full run's drains are capped in time and close few windows;
 4. freshness at half each system's sustained throughput (benchmarks.freshness), paced;
 5. the serving API under load (benchmarks.online_store's serving measurement);
 6. write benchmarks/results/latest.{json,md} and PNG plots.
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import redis
 
-from benchmarks import correctness, feature_sets, kafka_io, plots, summary
+from benchmarks import correctness, feature_sets, kafka_io, plots, profile, summary
 from benchmarks.cleanup import delete_run_data
 from benchmarks.dataset import Dataset, produce, register_source
 from benchmarks.drain import Measurement, measure
@@ -42,7 +44,7 @@ from benchmarks.online_store import bench_serving
 from benchmarks.peer import venv as peer_venv
 from benchmarks.report import RESULTS, Metric, write
 from benchmarks.summary import Results
-from benchmarks.systems import FlinkJob, QuixPeer, consumer_perf
+from benchmarks.systems import FlinkJob, QuixPeer, consumer_perf, stack_pid
 from flink_jobs.drills.load import SteadyLoad
 from flink_jobs.errors import UserError
 from flink_jobs.features.catalogue import INTERACTIONS
@@ -52,12 +54,19 @@ from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.stack import manager
+from flink_jobs.stack.api import FeatureApi
+from flink_jobs.stack.writer import OnlineStoreWriter
 from flink_jobs.topics import ensure_topics
 from flink_jobs.verify.compare import Rows
 from flink_jobs.writer import WRITER_GROUP
 
 BOUND_MS = int(INTERACTIONS.max_out_of_orderness.total_seconds() * 1000)
 PEER_FETCH_BYTES = 16_384  # see benchmarks/peer/quix_app.py: Application(consumer_extra_config)
+CHECK_CAP_S = 900  # the correctness drains run to the end of their backlog, within reason
+PROFILE_AFTER_S = 10  # a profile starts this long into a drain: past start-up
+PROFILE_S = 20
+# Checked (quick runs) and profiled (full runs) in their first drain: what the targets compare.
+FIRST = (summary.project("full catalogue", 1), summary.peer(1))
 
 
 @dataclass(frozen=True)
@@ -67,18 +76,20 @@ class Plan:
     data: Dataset
     cap_s: float  # a drain's measured window ends here if the backlog lasts longer
     parallelisms: tuple[int, ...]
-    fresh_s: float
+    fresh_s: float  # at least; until a minute's windows close (load_seconds)
     serving_s: float
     peer_commit_interval_s: float
+    check: Dataset | None  # its own backlog for the correctness check (None: the first drains)
 
     @classmethod
     def of(cls, quick: bool, runs: int | None, events: int | None, commit_s: float) -> Plan:
         if quick:  # correctness on every path; figures indicative only
             data = Dataset.ending_now(events or 120_000, 1_000, users=5_000, contents=1_000)
-            # 66 s of paced load passes a minute boundary by more than the 5 s bound: windows close
-            return cls(True, runs or 1, data, 120, (1,), 66, 3, commit_s)
+            return cls(True, runs or 1, data, 120, (1,), 20, 3, commit_s, None)
         data = Dataset.ending_now(events or 8_000_000, 5_000, users=100_000, contents=10_000)
-        return cls(False, runs or 3, data, 60, (1, 2), 120, 15, commit_s)
+        # 5 minutes of event time for the same 100k users: every 1-minute group closes windows
+        check = Dataset.ending_now(600_000, 2_000, users=100_000, contents=10_000)
+        return cls(False, runs or 3, data, 60, (1, 2), 120, 15, commit_s, check)
 
 
 @dataclass
@@ -152,9 +163,17 @@ class Bench:
             self.peer_python = peer_venv.ensure(self.say)
         for n in plan.parallelisms:
             self._drains(summary.peer(n), partial(self._peer, n, self.topic))
+        if plan.check is not None:
+            self._check_to_the_end(plan.check)
         self._freshness()
         with self.phase("serving API under load"):
+            api = stack_pid(FeatureApi(self.settings), "api")
+            spy = None if plan.quick else self._py_spy("api", api, 3 * plan.runs * plan.serving_s)
             self.results.serving = bench_serving(self.settings, plan.serving_s, plan.runs)
+            if spy is not None:
+                self.results.profiles["feature API, the whole serving phase"] = profile.describe(
+                    "API process (py-spy)", spy.profile().hotspots, 10
+                )
 
     # --- drains ----------------------------------------------------------------------
 
@@ -221,12 +240,55 @@ class Bench:
         for rep in range(self.plan.runs):
             with self.phase(f"{label}, run {rep + 1}"):
                 system = make()
-                result = measure(system, self.plan.data.events, self.plan.cap_s, 180, self.say)
+                profiled = rep == 0 and not self.plan.quick and label in FIRST
+                beside = partial(self._profile, label, system) if profiled else None
+                total, cap = self.plan.data.events, self.plan.cap_s
+                result = measure(system, total, cap, 180, self.say, beside)
                 self._record(label, result)
                 if isinstance(system, FlinkJob):
                     self.results.checkpoints.setdefault(label, []).append(system.checkpoints)
-                if rep == 0 and label in (summary.project("full catalogue", 1), summary.peer(1)):
-                    self._check(system)
+                if self.plan.check is None and rep == 0 and label in FIRST:
+                    self._check(system, self.topic, self.plan.data)
+
+    # --- profiles --------------------------------------------------------------------
+
+    def _profile(self, label: str, system: FlinkJob | QuixPeer) -> None:
+        """Where a drain's time goes: Flink's operator load and flame graph and the writer
+        (py-spy) for the project, py-spy for the peer. Runs beside the drain."""
+        time.sleep(PROFILE_AFTER_S)
+        try:
+            if isinstance(system, FlinkJob):
+                lines = self._profile_job(system)
+            else:
+                peer = self._py_spy("peer", system.roles()["peer"], PROFILE_S)
+                lines = profile.describe("peer process (py-spy)", peer.profile().hotspots, 10)
+        except Exception as exc:  # noqa: BLE001 - a failed profile is reported, the run goes on
+            lines = [f"profile failed: {type(exc).__name__}: {exc}"]
+        self.results.profiles[label] = lines
+
+    def _profile_job(self, job: FlinkJob) -> list[str]:
+        url, job_id = self.settings.flink_rest_url, job.job_id or ""
+        writer = self._py_spy(
+            "writer", stack_pid(OnlineStoreWriter(self.settings), "writer"), PROFILE_S
+        )
+        loads = profile.median_loads(url, job_id, PROFILE_S)
+        busiest = max(loads, key=lambda load: load.busy)
+        graph = profile.flame_graph(url, job_id, busiest.vertex_id, timeout_s=30)
+        return [
+            *profile.describe_loads("Flink operators (median of 2 s samples)", loads),
+            *profile.describe(
+                f"Flink flame graph (on CPU) of the busiest vertex, {busiest.name}",
+                graph.hotspots,
+                10,
+            ),
+            *profile.describe("writer process (py-spy)", writer.profile().hotspots, 8),
+        ]
+
+    def _py_spy(self, role: str, pids: list[int], seconds: float) -> profile.PySpy:
+        if not pids:
+            raise UserError(f"no {role} process to profile")
+        self.work.mkdir(parents=True, exist_ok=True)
+        return profile.PySpy(pids[0], seconds, self.work / f"{role}-{self._runs}.pyspy")
 
     def _record(self, label: str, m: Measurement) -> None:
         self.results.drains.setdefault(label, []).append(m)
@@ -235,15 +297,39 @@ class Bench:
 
     # --- correctness -----------------------------------------------------------------
 
-    def _check(self, system: FlinkJob | QuixPeer) -> None:
+    def _check_to_the_end(self, data: Dataset) -> None:
+        """The full catalogue, then the peer, each draining `data` to its end, checked."""
+        namespace = f"{self.namespace}c"
+        topic = f"{INTERACTIONS.topic}.{namespace}"
+        with self.phase(
+            f"correctness: {data.events:,} events of {data.users:,} users into {topic}"
+        ):
+            produce(
+                data, self.settings.kafka_bootstrap, self.settings.registry_url, topic, self.say
+            )
+        project: Callable[[], FlinkJob | QuixPeer] = partial(
+            self._flink, "check", "", 1, source=namespace
+        )
+        peer: Callable[[], FlinkJob | QuixPeer] = partial(self._peer, 1, topic)
+        for label, make in (
+            (summary.project("full catalogue", 1), project),
+            (summary.peer(1), peer),
+        ):
+            with self.phase(f"correctness: {label} drains it to the end"):
+                system = make()
+                m = measure(system, data.events, CHECK_CAP_S, 180, self.say)
+                self.say(f"    {m.rate:,.0f} events/s, end reached: {m.reached_end}")
+                self._check(system, topic, data)
+
+    def _check(self, system: FlinkJob | QuixPeer, topic: str, data: Dataset) -> None:
         """Compare the run's output with the reference (and the project's with the peer's)."""
-        bootstrap, data = self.settings.kafka_bootstrap, self.plan.data
+        bootstrap = self.settings.kafka_bootstrap
         if isinstance(system, FlinkJob):
             read = system.processed
         else:
-            ends = kafka_io.end_offsets(bootstrap, self.topic)
-            read = kafka_io.committed(bootstrap, system.consumer_group, self.topic, ends)
-        times = kafka_io.event_times_before(bootstrap, self.settings.registry_url, self.topic, read)
+            ends = kafka_io.end_offsets(bootstrap, topic)
+            read = kafka_io.committed(bootstrap, system.consumer_group, topic, ends)
+        times = kafka_io.event_times_before(bootstrap, self.settings.registry_url, topic, read)
         if not times:
             raise UserError(f"{system.name} committed no progress: no results to check")
         until = correctness.cutoff(times, BOUND_MS)
@@ -252,15 +338,17 @@ class Bench:
         want = correctness.expected(data.stream(), groups, data.sampled, until)
         for group in groups:
             if isinstance(system, FlinkJob):
-                self._check_project(system, group, want[group.name], until)
+                self._check_project(system, group, want[group.name], until, data)
             else:
-                self._check_peer(system, group, want[group.name], until)
+                self._check_peer(system, group, want[group.name], until, data)
         for verdict in self.results.verdicts[first:]:
             state = "ok" if verdict.ok else f"{len(verdict.problems)} problems"
             self.say(f"    {verdict.system} {verdict.group}: {verdict.windows} windows, {state}")
 
-    def _check_project(self, job: FlinkJob, group: FeatureGroup, want: Rows, until: int) -> None:
-        bootstrap, data = self.settings.kafka_bootstrap, self.plan.data
+    def _check_project(
+        self, job: FlinkJob, group: FeatureGroup, want: Rows, until: int, data: Dataset
+    ) -> None:
+        bootstrap = self.settings.kafka_bootstrap
         topic = job.config.feature_topic(group)
         names = [f.name for f in group.features]
         decode = kafka_io.avro_decoder(self.settings.registry_url)
@@ -286,8 +374,10 @@ class Bench:
             correctness.check_store(job.name, group, group.features, stored, want)
         )
 
-    def _check_peer(self, peer: QuixPeer, group: FeatureGroup, want: Rows, until: int) -> None:
-        bootstrap, data = self.settings.kafka_bootstrap, self.plan.data
+    def _check_peer(
+        self, peer: QuixPeer, group: FeatureGroup, want: Rows, until: int, data: Dataset
+    ) -> None:
+        bootstrap = self.settings.kafka_bootstrap
         features = feature_sets.peer_features(group)
         prefix = peer.app_args[peer.app_args.index("--output-prefix") + 1]
         names = [f.name for f in features]
@@ -364,7 +454,7 @@ class Bench:
                 rate, self.plan.data.users, seed=self.plan.data.seed + 1,
             )  # fmt: skip
             load.start()
-            time.sleep(self.plan.fresh_s)
+            time.sleep(load_seconds(self.plan.fresh_s, time.time()))
             load.stop()
             stopped_ms = time.time() * 1000
             for _, _, watch in running:
@@ -442,6 +532,12 @@ class Bench:
         return 1 if wrong or not any(v.windows for v in ours) else 0
 
 
+def load_seconds(at_least_s: float, now_s: float) -> float:
+    """How long the paced load runs from `now_s`: `at_least_s`, and past the next minute
+    boundary by more than the bound, so the 1-minute windows holding the load close."""
+    return max(at_least_s, 60 - now_s % 60 + BOUND_MS / 1000 + 2)
+
+
 def wait_for_writer(bootstrap: str, topic: str, timeout_s: float = 120) -> None:
     """Until the stack's writer has applied the topic up to its end (transactional: the last
     offset is a commit marker)."""
@@ -485,13 +581,34 @@ def notes_of(plan: Plan, results: Results, found: list[Metric]) -> dict[str, str
             f"{plan.runs} run(s) each. Throughput: events consumed between the first progress "
             f"sample and the end of the backlog or {plan.cap_s:.0f} s, job start-up excluded. "
             "CPU: utime+stime from /proc of the system's processes over the same interval; "
-            "RSS: peak of the sampled sum over each process tree. Freshness: paced real-time "
-            f"load at half each system's median throughput for {plan.fresh_s:.0f} s. "
-            f"Peer: Quix Streams 3.28.1, defaults but commit interval "
+            "RSS: peak of the sampled sum over each process tree. "
+            + (
+                ""
+                if plan.quick
+                else f"Profiles: from {PROFILE_AFTER_S} s into the first drain of the full "
+                f"catalogue and of the peer, {PROFILE_S} s of Flink's operator metrics, one "
+                "flame graph and py-spy at 50 Hz (non-blocking). "
+            )
+            + "Freshness: paced real-time "
+            f"load at half each system's median throughput for {plan.fresh_s:.0f} s or more "
+            "(past a minute boundary by more than the bound). "
+            + (
+                f"Correctness: a second backlog of {plan.check.events:,} events "
+                f"({plan.check.users:,} users, {plan.check.events_per_second:,.0f} events per "
+                "simulated second) drained to its end by the full catalogue and by the peer, "
+                "each checked against the reference and the two against each other. "
+                if plan.check
+                else "Correctness: the first full-catalogue and peer drains, checked. "
+            )
+            + f"Peer: Quix Streams 3.28.1, defaults but commit interval "
             f"{plan.peer_commit_interval_s:g} s and max.partition.fetch.bytes "
             f"{PEER_FETCH_BYTES}; one process per parallelism step."
         ),
         "Targets": "\n".join(summary.targets(found, plan.parallelisms)),
+        "Profile": "\n\n".join(
+            f"**{label}**\n\n" + "\n".join(lines) for label, lines in results.profiles.items()
+        )
+        or "not profiled (quick run)",
         "Correctness cross-check": "\n".join(verdicts) or "nothing was checked",
         "Features the peer cannot express": "\n".join(f"- {k}: {v}" for k, v in gaps.items()),
         "Failures": "\n".join(f"- {f}" for f in results.failures) or "none",

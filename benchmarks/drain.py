@@ -8,6 +8,7 @@ charged over the same interval; memory is the peak over the whole run.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from flink_jobs.errors import UserError
 
 POLL_S = 0.5
 PROGRESS_EVERY_S = 10.0
+ALONGSIDE_MAX_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,16 @@ def measure(
     cap_s: float,
     first_progress_s: float,
     say: Callable[[str], None],
+    alongside: Callable[[], None] | None = None,
 ) -> Measurement:
-    """Run `system` over a backlog of `total` events. UserError if it reads nothing within
-    `first_progress_s` of starting, or fails."""
+    """Run `system` over a backlog of `total` events, and `alongside` (e.g. a profiler) in a
+    thread from its start until it returns, before the system stops. UserError if it reads
+    nothing within `first_progress_s` of starting, or fails."""
     started = time.monotonic()
+    beside = threading.Thread(target=alongside or (lambda: None), daemon=True)
     try:
         system.start()
+        beside.start()
         say(f"  {system.name}: started in {time.monotonic() - started:.1f} s")
         usage = Usage(system.roles())
         samples: list[tuple[float, int]] = []
@@ -68,6 +74,8 @@ def measure(
                 break
             time.sleep(POLL_S)
     finally:
+        if beside.is_alive():
+            beside.join(ALONGSIDE_MAX_S)
         system.stop()
     result = drain(samples, total)
     if result is None:

@@ -45,6 +45,7 @@ class Results:
     serving: list[Metric] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    profiles: dict[str, list[str]] = field(default_factory=dict)  # system -> report lines
 
     def rates(self, system: str) -> list[float]:
         if system == KAFKA_LIMIT:

@@ -72,8 +72,8 @@ WRITER_RECORDS_REJECTED = Metric(
 )  # fmt: skip
 FEATURE_UPDATES = Metric(
     "sportsfeat_writer_feature_updates", C, "writer",
-    "Feature values sent to Redis by outcome: applied, or stale (an as new or newer value "
-    "was stored: a replay or reorder)", (*GROUP, "outcome"),
+    "Feature values sent to Redis by outcome: applied, or stale (a newer window was "
+    "stored: a replay or reorder)", (*GROUP, "outcome"),
 )  # fmt: skip
 REDIS_WRITE_SECONDS = Metric(
     "sportsfeat_writer_redis_write_seconds", H, "writer",

@@ -8,9 +8,11 @@ plus metadata fields:
 - ``_window_start_ms`` / ``_window_end_ms``: the window that produced them,
 - ``_written_at_ms``: when the writer stored them (wall clock).
 
-A write replaces the whole hash only when its ``_event_time_ms`` is newer than the stored
-one, atomically in Redis (a Lua compare-and-set), so a replayed or reordered older value
-never overwrites a newer one and a replay of the same value is a no-op.
+A write replaces the whole hash only when its ``_event_time_ms`` is as new as the stored
+one or newer, atomically in Redis (a Lua compare-and-set), so a replayed or reordered older
+value never overwrites a newer one, and a window written again replaces its earlier value
+(the writer reads uncommitted records: after a job restart, the recomputed window is the
+committed one, see flink_jobs/writer.py).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ FEATURE_TOPIC = re.compile(r"^features\.(?P<group>[a-z0-9_]+)\.v(?P<version>[0-9
 # as one JSON object of strings (one argument instead of two per field: cheaper to send).
 GUARDED_WRITE = """
 local stored = redis.call('HGET', KEYS[1], '_event_time_ms')
-if stored and tonumber(stored) >= tonumber(ARGV[1]) then return 0 end
+if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
 local flat = {}
 for name, value in pairs(cjson.decode(ARGV[3])) do
   flat[#flat + 1] = name
@@ -95,13 +97,13 @@ class OnlineStore:
     def write(self, rows: Sequence[FeatureRow], now_ms: int) -> int:
         """Apply the rows in one pipelined round trip; returns how many replaced older values.
 
-        Safe to repeat: a retried batch is a no-op for the rows that were already applied.
+        Safe to repeat: a retried batch writes the same values again.
         """
         return sum(self.apply(rows, now_ms))
 
     def apply(self, rows: Sequence[FeatureRow], now_ms: int) -> list[bool]:
         """Like `write`, but says for each row whether it replaced an older value (True) or
-        found one as new or newer stored (False: stale, skipped)."""
+        found a newer one stored (False: stale, skipped)."""
         if not rows:
             return []
         try:

@@ -55,6 +55,7 @@ def rebuild(
         settings.registry_url,
         settings.redis_url,
         group_id=f"sportsfeat-rebuild-{uuid.uuid4().hex[:8]}",
+        committed_only=True,  # what the job committed, not what an aborted attempt wrote
     )
     writer.run(chosen, until_caught_up=True)
     say(f"rebuilt from {', '.join(chosen)}: {writer.applied} values applied, "

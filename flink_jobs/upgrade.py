@@ -258,7 +258,8 @@ def _roll_back(
                 committed = (
                     " The new version completed checkpoints before it was cancelled: the "
                     "windows it committed are written once more by the previous version, with "
-                    "the same values (the writer's event-time guard makes them no-ops)."
+                    "the same values (the writer's event-time guard keeps each window's newest "
+                    "write)."
                 )
         except UserError as exc:
             ctx.say(f"warning  {exc}")

@@ -1,11 +1,18 @@
 """The online-store writer: applies every Kafka feature topic to Redis.
 
 A stateless follower of ``features.<group>.v<version>`` (subscribed by pattern, so a new
-group is picked up without a restart). It reads only committed records
-(``read_committed``: the Flink job writes transactionally), applies a whole poll batch in
-one pipelined round trip of event-time-guarded writes, and commits offsets only after
-Redis has accepted the batch. A crash therefore replays at most one batch, which the
-guard turns into no-ops; a Redis outage stalls the writer with backoff, losing nothing.
+group is picked up without a restart). It applies a whole poll batch in one pipelined
+round trip of event-time-guarded writes, and commits offsets only after Redis has accepted
+the batch. A crash therefore replays at most one batch, which the guard makes harmless; a
+Redis outage stalls the writer with backoff, losing nothing.
+
+It reads the job's records as soon as they are written, before their transaction commits
+(``read_uncommitted``): waiting for the commit would add the job's checkpoint interval to
+every feature's freshness. A transaction the job aborts (it failed before its checkpoint)
+is followed in the same partition by the windows it held, recomputed after the restart,
+and the guard lets a later write of the same window replace an earlier one: Redis ends with
+the committed value. Kafka consumers of the feature topics, and `rebuild`, read committed
+records only.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ class Writer:
         redis_url: str,
         group_id: str = WRITER_GROUP,
         *,
+        committed_only: bool = False,
         kafka_security: Mapping[str, str] | None = None,
         registry_user_info: str = "",
         redis_password: str = "",
@@ -73,7 +81,7 @@ class Writer:
             {
                 "bootstrap.servers": bootstrap,
                 "group.id": group_id,
-                "isolation.level": "read_committed",
+                "isolation.level": "read_committed" if committed_only else "read_uncommitted",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "topic.metadata.refresh.interval.ms": 2000,  # see new feature topics quickly

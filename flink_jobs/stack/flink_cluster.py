@@ -42,6 +42,8 @@ def flink_config(settings: Settings, home: Path) -> dict[str, object]:
         "rest.port": settings.flink_rest_port,
         # Metrics in the REST API (status, benchmark progress) at most 1 s old, not 10 s.
         "metrics.fetcher.update-interval": 1000,
+        # Flame graphs in the web UI and REST (the benchmark's profile of the busiest vertex).
+        "rest.flamegraph.enabled": True,
         "parallelism.default": 1,
         # A TaskManager that dies is declared lost after 20 s without heartbeats (not the
         # default 50 s), so the job restarts sooner (Kubernetes starts a replacement pod).
