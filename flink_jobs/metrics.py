@@ -87,6 +87,11 @@ REGISTRY_ERRORS = Metric(
     "sportsfeat_writer_registry_errors", C, "writer",
     "Schema-registry calls that failed (the writer waits and retries: an outage, not bad data)",
 )  # fmt: skip
+COMMIT_ERRORS = Metric(
+    "sportsfeat_writer_commit_errors", C, "writer",
+    "Offset commits that failed after Redis accepted the batch (it may be applied again, "
+    "harmless; e.g. a feature topic deleted meanwhile)",
+)  # fmt: skip
 CONSUMER_LAG = Metric(
     "sportsfeat_writer_consumer_lag", G, "writer",
     "Committed feature records not yet read (last stable offset minus position)",

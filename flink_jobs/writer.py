@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from flink_jobs.avro_decoder import ConfluentAvroDecoder
 from flink_jobs.feature_groups import feature_group
@@ -159,6 +159,16 @@ class Writer:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
+    def _commit(self) -> None:
+        """Commit the offsets read. A failed commit (e.g. a feature topic deleted since the
+        poll) only means this batch may be applied again, which the guard makes harmless:
+        the writer goes on rather than crash."""
+        try:
+            self._consumer.commit(asynchronous=False)
+        except KafkaException as exc:
+            self.metrics.commit_failed()
+            log.warning("offset commit failed (%s); the batch may be applied again", exc)
+
     def run(self, topics: list[str] | None = None, until_caught_up: bool = False) -> None:
         """Follow `topics` (default: every feature topic, by pattern) until stopped, or only
         until every partition is read to the end it had when the run began."""
@@ -170,7 +180,7 @@ class Writer:
                 messages = self._consumer.consume(num_messages=1000, timeout=0.5)
                 self._apply(self._rows(messages))
                 if any(not m.error() for m in messages) and self._running:
-                    self._consumer.commit(asynchronous=False)
+                    self._commit()
                 if until_caught_up and (not messages and _reached(self._consumer, ends)):
                     return
         finally:

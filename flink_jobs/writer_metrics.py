@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from flink_jobs.errors import UserError
 from flink_jobs.metrics import (
+    COMMIT_ERRORS,
     CONSUMER_LAG,
     FEATURE_UPDATES,
     FRESHNESS,
@@ -43,6 +44,7 @@ class WriterMetrics:
         self._write_seconds = REDIS_WRITE_SECONDS.histogram(self.registry)
         self._errors = REDIS_ERRORS.counter(self.registry)
         self._registry_errors = REGISTRY_ERRORS.counter(self.registry)
+        self._commit_errors = COMMIT_ERRORS.counter(self.registry)
         self._visible_lag = VISIBLE_LAG.histogram(self.registry)
         self._visible_lag_of: dict[FeatureGroupRef, Histogram] = {}
         self.newest_event_ms: dict[FeatureGroupRef, int] = {}
@@ -61,6 +63,9 @@ class WriterMetrics:
 
     def registry_error(self) -> None:
         self._registry_errors.inc()
+
+    def commit_failed(self) -> None:
+        self._commit_errors.inc()
 
     def written(
         self, rows: Sequence[FeatureRow], applied: Sequence[bool], seconds: float, now_ms: int

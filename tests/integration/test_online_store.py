@@ -32,3 +32,20 @@ def test_older_values_never_overwrite_newer_ones(stack: Settings, unique: str) -
     stored = store.read(ref, "u1")
     assert stored is not None and stored["count"] == "6"
     assert 0 < client.pttl(ref.key("u1")) <= 60_000
+
+
+def test_a_batch_larger_than_one_script_call_reports_each_row(stack: Settings, unique: str) -> None:
+    store = OnlineStore(redis.Redis.from_url(stack.redis_url), ttl_ms=60_000)
+    ref = FeatureGroupRef(f"it_{unique}", 1)
+    first = [FeatureRow(ref, f"u{i}", 2_000_000, 1_940_000, {"count": i}) for i in range(250)]
+    assert store.apply(first, now_ms=1) == [True] * 250
+    # Every third row is older than what is stored: stale, in whichever script call it falls.
+    stale = [i % 3 == 0 for i in range(250)]
+    again = [
+        FeatureRow(ref, f"u{i}", 1_999_999 if stale[i] else 2_000_000, 1_940_000, {"count": -i})
+        for i in range(250)
+    ]
+    assert store.apply(again, now_ms=2) == [not s for s in stale]
+    for i in (0, 99, 100, 101, 249):
+        stored = store.read(ref, f"u{i}")
+        assert stored is not None and stored["count"] == str(i if stale[i] else -i)

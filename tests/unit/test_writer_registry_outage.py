@@ -1,10 +1,13 @@
-"""A registry outage stalls the writer; it never rejects (and so never loses) a record."""
+"""A registry outage stalls the writer; it never rejects (and so never loses) a record; a
+failed offset commit does not stop it."""
 
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from flink_jobs.avro_decoder import DecodeError
 from flink_jobs.registry import RegistryUnavailable
@@ -36,3 +39,14 @@ def test_the_writer_waits_out_a_registry_outage(monkeypatch: pytest.MonkeyPatch)
         DecodeError("truncated", "short")))  # fmt: skip
     with pytest.raises(DecodeError):  # a bad record is not retried
         writer._decode(b"\x00")
+
+
+def test_a_failed_offset_commit_does_not_stop_the_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = Writer("127.0.0.1:1", "http://127.0.0.1:1", "redis://127.0.0.1:1")
+
+    def commit(asynchronous: bool) -> None:  # a feature topic deleted since the poll
+        raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
+
+    monkeypatch.setattr(writer, "_consumer", SimpleNamespace(commit=commit))
+    writer._commit()  # logged and counted, not raised
+    assert writer.metrics.registry.get_sample_value("sportsfeat_writer_commit_errors_total") == 1
