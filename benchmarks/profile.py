@@ -147,8 +147,11 @@ _OPERATOR_ID = re.compile(r"\[\d+\]")
 def vertex_name(name: str, width: int = 80) -> str:
     """`GlobalWindowAggregate[12] -> Calc[13] -> ...` without the ids and details, at most
     `width` characters."""
-    operators = [_OPERATOR_ID.sub("", op).split("(", 1)[0].strip() for op in name.split(" -> ")]
-    short = " -> ".join(operators)
+    operators = [
+        _OPERATOR_ID.sub("", op.lstrip("(")).split("(", 1)[0].strip(" :)")
+        for op in name.split(" -> ")
+    ]
+    short = " -> ".join(op for op in operators if op)
     return short if len(short) <= width else short[: width - 1].rstrip() + "…"
 
 

@@ -126,6 +126,8 @@ def test_vertex_names_without_ids_or_details() -> None:
     assert vertex_name(name) == "GlobalWindowAggregate -> Calc -> ConstraintEnforcer -> Sink: feat"
     assert vertex_name("Calc(select=[a, b]) -> Sink: x", width=80) == "Calc -> Sink: x"
     assert vertex_name("Calc[1] -> " * 20, width=30) == "Calc -> Calc -> Calc -> Calc…"
+    chained = "Source: k[1] -> Calc[2] -> (Calc[3] -> Sink: dlq[4]: Writer, Calc[5])"
+    assert vertex_name(chained) == "Source: k -> Calc -> Calc -> Sink: dlq: Writer, Calc"
 
 
 JOB = {
