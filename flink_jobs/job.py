@@ -53,6 +53,7 @@ def job_settings(config: JobConfig) -> dict[str, str]:
         "pipeline.object-reuse": "true",
         "python.executable": sys.executable,
         **PLANNER_OPTIONS,
+        **config.flink_option_map(),  # last: an operator's override wins
     }
 
 

@@ -26,6 +26,7 @@ class JobConfig:
     checkpoint_interval_s: int = 10
     parallelism: int = 1
     bounded: bool = False  # read the sources from their start to their end at start, finish
+    flink_options: str = ""  # KEY=VALUE,...: Flink options over the job's own (tuning, A/B)
 
     @classmethod
     def parse(cls, argv: list[str] | None = None) -> JobConfig:
@@ -33,7 +34,8 @@ class JobConfig:
         parser = argparse.ArgumentParser(description="the feature job: the whole catalogue")
         parser.add_argument("--bootstrap", default=settings.kafka_bootstrap)
         parser.add_argument("--registry-url", default=settings.registry_url)
-        for name in ("groups", "namespace", "source_namespace", "consumer_group", "job_name"):
+        names = ("groups", "namespace", "source_namespace", "consumer_group", "job_name")
+        for name in (*names, "flink_options"):
             parser.add_argument("--" + name.replace("_", "-"), default=getattr(cls, name))
         parser.add_argument("--watermark-emit", choices=WATERMARK_EMIT, default=cls.watermark_emit)
         for name in ("checkpoint_interval_s", "parallelism"):
@@ -44,6 +46,16 @@ class JobConfig:
     def argv(self) -> list[str]:
         """The command line that parses back into this config."""
         return [x for k, v in vars(self).items() for x in ("--" + k.replace("_", "-"), str(v))]
+
+    def flink_option_map(self) -> dict[str, str]:
+        """`flink_options` as a dict; ValueError naming an entry that is not KEY=VALUE."""
+        options = {}
+        for entry in filter(None, self.flink_options.split(",")):
+            key, sep, value = entry.partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise ValueError(f"flink option {entry!r} is not KEY=VALUE (e.g. a.b=true)")
+            options[key.strip()] = value.strip()
+        return options
 
     def feature_groups(self) -> tuple[FeatureGroup, ...]:
         if not self.groups:

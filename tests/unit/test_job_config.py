@@ -1,5 +1,6 @@
 import pytest
 
+from flink_jobs.job import job_settings
 from flink_jobs.job_config import JobConfig
 from flink_jobs.sinks import check_transaction_timeout
 
@@ -13,8 +14,21 @@ def test_argv_parses_back_into_the_same_config() -> None:
         source_namespace="data",
         watermark_emit="on-event",
         parallelism=2,
+        flink_options="pipeline.object-reuse=false",
     )
     assert JobConfig.parse(config.argv()) == config
+
+
+def test_flink_options_override_the_jobs_own() -> None:
+    base = JobConfig(bootstrap="b", registry_url="r")
+    assert job_settings(base)["pipeline.object-reuse"] == "true"
+    tuned = JobConfig(
+        bootstrap="b", registry_url="r", flink_options=" a.b = 1 ,pipeline.object-reuse=false"
+    )
+    settings = job_settings(tuned)
+    assert (settings["a.b"], settings["pipeline.object-reuse"]) == ("1", "false")
+    with pytest.raises(ValueError, match=r"flink option 'a\.b' is not KEY=VALUE"):
+        JobConfig(bootstrap="b", registry_url="r", flink_options="a.b").flink_option_map()
 
 
 def test_topics_of_a_namespace_and_unknown_groups() -> None:
