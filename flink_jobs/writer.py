@@ -3,8 +3,9 @@
 A stateless follower of ``features.<group>.v<version>`` (subscribed by pattern, so a new
 group is picked up without a restart). It applies a whole poll batch in one pipelined
 round trip of event-time-guarded writes, and commits offsets only after Redis has accepted
-the batch. A crash therefore replays at most one batch, which the guard makes harmless; a
-Redis outage stalls the writer with backoff, losing nothing.
+what they cover, at most once a second. A crash therefore replays at most a second of
+batches, which the guard makes harmless; a Redis outage stalls the writer with backoff,
+losing nothing.
 
 It reads the job's records as soon as they are written, before their transaction commits
 (``read_uncommitted``): waiting for the commit would add the job's checkpoint interval to
@@ -42,6 +43,9 @@ TOPIC_PATTERN = r"^features\.[a-z0-9_]+\.v[0-9]+$"
 HEARTBEAT_KEY = "sportsfeat:writer:heartbeat"
 WINDOW_FIELDS = ("window_start", "window_end")
 MAX_BACKOFF_S = 10.0
+# Offset commits and heartbeats at most this often: rows arrive in small batches as the job
+# writes them, and a synchronous commit per batch cost more CPU than the batch itself.
+COMMIT_EVERY_S = 1.0
 DEFAULT_TTL = timedelta(hours=24)
 
 
@@ -97,6 +101,7 @@ class Writer:
         )
         self._store = OnlineStore(self._redis, ttl_ms)
         self._running = True
+        self._beat_at = 0.0
         self.applied = 0
         self.rejected = 0
 
@@ -142,8 +147,9 @@ class Writer:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    def _apply(self, rows: list[FeatureRow]) -> None:
-        """Write until Redis accepts the batch, backing off while it is down."""
+    def _apply(self, rows: list[FeatureRow]) -> bool:
+        """Write until Redis accepts the batch, backing off while it is down; False if the
+        writer was stopped first (the batch is not applied)."""
         backoff = 0.5
         while self._running:
             try:
@@ -151,17 +157,20 @@ class Writer:
                 applied = self._store.apply(rows, now_ms)
                 self.metrics.written(rows, applied, time.perf_counter() - started, now_ms)
                 self.applied += sum(applied)
-                self._redis.set(HEARTBEAT_KEY, int(time.time() * 1000), px=30_000)
-                return
+                if time.monotonic() - self._beat_at >= COMMIT_EVERY_S:
+                    self._redis.set(HEARTBEAT_KEY, now_ms, px=30_000)
+                    self._beat_at = time.monotonic()
+                return True
             except redis.RedisError as exc:
                 self.metrics.redis_error(exc)
                 log.warning("redis write failed (%s); retrying in %.1f s", exc, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+        return False
 
     def _commit(self) -> None:
         """Commit the offsets read. A failed commit (e.g. a feature topic deleted since the
-        poll) only means this batch may be applied again, which the guard makes harmless:
+        poll) only means these batches may be applied again, which the guard makes harmless:
         the writer goes on rather than crash."""
         try:
             self._consumer.commit(asynchronous=False)
@@ -175,14 +184,21 @@ class Writer:
         self._consumer.subscribe(topics or [TOPIC_PATTERN])
         log.info("following %s", ", ".join(topics or [TOPIC_PATTERN]))
         ends = _end_offsets(self._consumer, topics) if until_caught_up and topics else {}
+        pending, committed_at = False, time.monotonic()  # applied, offsets not committed yet
         try:
             while self._running:
                 messages = self._consumer.consume(num_messages=1000, timeout=0.5)
-                self._apply(self._rows(messages))
-                if any(not m.error() for m in messages) and self._running:
+                if not self._apply(self._rows(messages)):
+                    pending = False  # stopped with this batch unapplied: it must be read again
+                    break
+                pending = pending or any(not m.error() for m in messages)
+                if pending and time.monotonic() - committed_at >= COMMIT_EVERY_S:
                     self._commit()
+                    pending, committed_at = False, time.monotonic()
                 if until_caught_up and (not messages and _reached(self._consumer, ends)):
-                    return
+                    break
+            if pending:  # not after an exception: its batch may be unapplied
+                self._commit()
         finally:
             self._consumer.close()
             log.info("stopped: %d values applied, %d records rejected", self.applied, self.rejected)
