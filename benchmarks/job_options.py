@@ -17,11 +17,10 @@ import argparse
 import uuid
 
 from benchmarks.cleanup import delete_run_data
-from benchmarks.dataset import Dataset, produce
+from benchmarks.dataset import prepare_backlog
 from benchmarks.drain import measure
 from benchmarks.report import Metric, write
 from benchmarks.systems import FlinkJob
-from flink_jobs.features.catalogue import INTERACTIONS
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import load_settings
 
@@ -52,9 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     variants: dict[str, str] = dict(args.variant)
     settings, run_id = load_settings(), uuid.uuid4().hex[:6]
     namespace = f"options{run_id}"
-    data = Dataset.ending_now(args.events, 5_000, users=100_000, contents=10_000)
-    topic = f"{INTERACTIONS.topic}.{namespace}"
-    produce(data, settings.kafka_bootstrap, settings.registry_url, topic, print)
+    prepare_backlog(settings, args.events, namespace)
     rates: dict[str, list[float]] = {label: [] for label in variants}
     cpu: dict[str, list[float]] = {label: [] for label in variants}
     try:
@@ -66,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
                     namespace=f"{namespace}r{run}{n}", source_namespace=namespace,
                     consumer_group=name, job_name=name, flink_options=options,
                 )  # fmt: skip
-                m = measure(FlinkJob(settings, name, config), data.events, CAP_S, 180, print)
+                m = measure(FlinkJob(settings, name, config), args.events, CAP_S, 180, print)
                 rates[label].append(m.rate)
                 cpu[label].append(m.cpu_s_per_million["TaskManager"])
                 print(f"run {run + 1}, {label}: {m.rate:,.0f} events/s, "
@@ -85,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
             ratios = [x / b for x, b in zip(rates[label], rates[baseline], strict=True)]
             metrics.append(Metric.of(f"{label} / {baseline}", "throughput ratio", "x", ratios))
     how = (
-        f"{data.events:,} generated events (seed {data.seed}, {data.users:,} users, "
-        f"{data.out_of_order_share:.0%} out of order within the bound), the full catalogue at "
+        f"{args.events:,} generated events (benchmarks.dataset.prepare_backlog: seed 9, 100k "
+        "users, 20% out of order within the bound), the full catalogue at "
         f"parallelism 1 draining it from its start for at most {CAP_S} s (start-up "
         f"excluded), the variants interleaved, {args.runs} runs each. Options: "
         + "; ".join(f"{label}: {options or 'none'}" for label, options in variants.items())
