@@ -45,10 +45,11 @@ def job_settings(config: JobConfig) -> dict[str, str]:
         # goes unaligned instead of expiring.
         "execution.checkpointing.unaligned.enabled": "true",
         "execution.checkpointing.aligned-checkpoint-timeout": "30 s",
-        # Measured by `sportsfeat bench` (full catalogue, 100k users, RocksDB): window timers on
-        # the heap instead of in RocksDB, and operators passing records on without a defensive
-        # copy (the Table runtime's operators and the Java UDAFs keep no input object), -20 %
-        # CPU per event together. Heap timers are part of each checkpoint's synchronous phase.
+        # Window timers on the heap instead of in RocksDB, and operators passing records on
+        # without a defensive copy (the Table runtime's operators and the Java UDAFs keep no
+        # input object): 1.18x the throughput, -17 % CPU per event together (full catalogue,
+        # 100k users; benchmarks/results/job-options.md). Heap timers are part of each
+        # checkpoint's synchronous phase.
         "state.backend.rocksdb.timer-service.factory": "HEAP",
         "pipeline.object-reuse": "true",
         "python.executable": sys.executable,
