@@ -42,7 +42,7 @@ from benchmarks.drain import Measurement, measure
 from benchmarks.freshness import Visibility, Watch, peer_stored, project_stored
 from benchmarks.online_store import bench_serving
 from benchmarks.peer import venv as peer_venv
-from benchmarks.report import RESULTS, Metric, write
+from benchmarks.report import Metric, write
 from benchmarks.summary import Results
 from benchmarks.systems import FlinkJob, QuixPeer, consumer_perf, stack_pid
 from flink_jobs.drills.load import SteadyLoad
@@ -161,7 +161,7 @@ class Bench:
             for subset, groups in (("full catalogue", ""), ("built-in subset", builtin)):
                 self._drains(summary.project(subset, p), partial(self._flink, "job", groups, p))
         with self.phase("peer: its own environment"):
-            self.peer_python = peer_venv.ensure(self.say)
+            self.peer_python = peer_venv.ensure(self.settings, self.say)
         for n in plan.parallelisms:
             self._drains(summary.peer(n), partial(self._peer, n, self.topic))
         if plan.check is not None:
@@ -525,8 +525,8 @@ class Bench:
         bad = [v for v in results.verdicts if not v.ok]
         notes = notes_of(plan, results, found)
         name = "latest-quick" if plan.quick else "latest"  # a CI run leaves the full results be
-        path = write(name, found, notes)
-        plots.write(results, RESULTS, name)
+        path = write(name, found, notes, self.settings.results_dir)
+        plots.write(results, self.settings.results_dir, name)
         self.say(path.read_text())
         for v in bad:
             self.say(f"WRONG {v.system} {v.group}: " + "; ".join(v.problems[:5]))

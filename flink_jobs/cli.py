@@ -378,7 +378,7 @@ def drills(settings: Settings, quick: bool, only: tuple[str, ...], rate: float) 
         + "".join(f" --only {name}" for name in only)
     )
     report = run_drills(settings, names, rate, command, say)
-    path = write_report(report, "drills-quick" if quick else "drills")
+    path = write_report(report, "drills-quick" if quick else "drills", settings.results_dir)
     say(report.markdown())
     say(f"report: {path}")
     if not report.ok:

@@ -3,16 +3,17 @@
 Schemas registered, topics created, the job started from its compiled plan as `sportsfeat
 run` starts it (reused if already running), then a few simulated minutes of fan
 interactions are produced at 10x speed while the user activity features are read back from
-the Kafka feature topic and from Redis.
+the Kafka feature topic (each window once) and from Redis; it ends with one user's whole
+feature vector as the API serves it and what to try next.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
+import textwrap
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 import redis
 
 from flink_jobs.errors import UserError
-from flink_jobs.features.catalogue import USER_ACTIVITY
+from flink_jobs.features.catalogue import CATALOGUE, USER_ACTIVITY
+from flink_jobs.features.model import FeatureGroup, Session
 from flink_jobs.generator import GeneratorConfig, interactions
 from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
@@ -65,6 +67,30 @@ def _demo_events(config: JobConfig) -> tuple[int, list[dict[str, Any]]]:
     return start_ms, events
 
 
+class WindowCollector:
+    """Feature rows by window, each window handed out once, when all its rows are visible.
+
+    A window fires at once in the job and its rows commit in one Kafka transaction, but a
+    poll may return only part of them: a window is complete when a later window shows up or
+    a poll finds nothing more to read.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, list[Record]] = defaultdict(list)
+        self.shown: set[int] = set()
+
+    def add(self, batch: list[Record]) -> list[tuple[int, list[Record]]]:
+        """The windows this poll's `batch` completes, oldest first."""
+        for key, value in batch:
+            window_end = as_ms(value["window_end"])
+            if window_end not in self.shown:
+                self._pending[window_end].append((key, value))
+        newest = max(self._pending, default=0)
+        done = sorted(w for w in self._pending if not batch or w < newest)
+        self.shown.update(done)
+        return [(w, self._pending.pop(w)) for w in done]
+
+
 def _show_window(
     window_end: int,
     rows: list[Record],
@@ -73,7 +99,7 @@ def _show_window(
     say: Callable[[str], None],
 ) -> None:
     window = f"{_hhmm(window_end - MINUTE_MS)}-{_hhmm(window_end)} UTC"
-    say(f"  window {window}: {len(rows)} users (Kafka)")
+    say(f"  window {window}: {len(rows)} users (Kafka); the 3 most active, and Redis:")
     top = sorted(rows, key=lambda r: -int(r[1]["user_interactions_count_1m"]))[:3]
     for user, value in top:
         stored = _wait_for_redis(store, ref, user, window_end)
@@ -85,9 +111,65 @@ def _show_window(
             else "Redis already holds a newer window"
         )
         say(
-            f"    {user}: {value['user_interactions_count_1m']} interactions, "
-            f"{value['user_watch_ms_sum_1m']} ms watched | {redis_part}"
+            f"    {user:12} {value['user_interactions_count_1m']:>3} interactions, "
+            f"{value['user_watch_ms_sum_1m']:>7} ms watched | {redis_part}"
         )
+
+
+def entity_of(group: FeatureGroup, events: list[dict[str, Any]]) -> str | None:
+    """The entity of `group` most frequent in `events` (their keys joined by ':')."""
+    counts: Counter[str] = Counter()
+    for event in events:
+        rows = [event]
+        if group.explode is not None:
+            array, element = group.explode
+            rows = [{**event, element: item} for item in event.get(array) or ()]
+        for row in rows:
+            key = [row.get(name) for name in group.keys]
+            if None not in key:
+                counts[":".join(map(str, key))] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _why_missing(group: FeatureGroup) -> str:
+    if isinstance(group.window, Session):
+        gap = int(group.window.gap.total_seconds() // 60)
+        return f"a session is served once it has closed, {gap} min after its last event"
+    return "none of its windows has closed yet"
+
+
+def show_vector(
+    client: FeatureClient, user: str, events: list[dict[str, Any]], say: Callable[[str], None]
+) -> None:
+    """Every group's features for `user` as the API serves them: the user's own groups and
+    those of the content, game and team the user engaged with most."""
+    say(f"vector   every feature group for {user}, as the API serves it:")
+    mine = [e for e in events if e["user_id"] == user]
+    for group in CATALOGUE:
+        entity = entity_of(group, mine)
+        if entity is None:
+            continue
+        served = client.get(group.name, group.version, entity)
+        status = served["status"]
+        head = f"  {group.name:19} v{group.version} {group.entity:10} {entity:28} {status}"
+        if status == "missing":
+            say(f"{head} ({_why_missing(group)})")
+            continue
+        say(f"{head}, window from {served['window_start']}, {served['age_ms'] / 1000:.1f} s old")
+        values = ", ".join(f"{k}={v}" for k, v in served["features"].items())
+        say(textwrap.fill(values, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4))
+
+
+def _next_steps(settings: Settings, api_url: str, user: str) -> list[str]:
+    return [
+        "next     try:",
+        "  sportsfeat status                  jobs, checkpoints, lag, freshness, dead letters",
+        f"  sportsfeat features {user} --group user_engagement_5m",
+        f"  {api_url}/docs  the feature API (OpenAPI), GET and batch reads",
+        f"  {settings.flink_rest_url:27} the Flink web UI: the job, its operators, checkpoints",
+        "  ./dev demo                         again: more events, the same job",
+        "  sportsfeat stack down              stop the stack (state kept; --purge deletes it)",
+    ]
 
 
 def _wait_for_redis(
@@ -127,28 +209,25 @@ def run_demo(settings: Settings, say: Callable[[str], None]) -> None:
     topic = config.feature_topic(USER_ACTIVITY)
     ref = FeatureGroupRef.from_topic(topic)
     say(f"features {topic} (Kafka, read_committed) and Redis, as they arrive:")
-    seen: dict[int, list[Record]] = defaultdict(list)
+    windows = WindowCollector()
+    rows: list[Record] = []
     for batch in tail_batches(config.bootstrap, config.registry_url, topic, False, 60):
-        windows: dict[int, list[Record]] = defaultdict(list)
-        for key, value in batch:
-            windows[as_ms(value["window_end"])].append((key, value))
-        for window_end in sorted(windows):
-            _show_window(window_end, windows[window_end], store, ref, say)
-            seen[window_end] += windows[window_end]
-        if last_window_end in seen:
+        for window_end, window_rows in windows.add(batch):
+            _show_window(window_end, window_rows, store, ref, say)
+            rows += window_rows
+        if last_window_end in windows.shown:
             break
     sender.join()
-    if last_window_end not in seen:
+    if last_window_end not in windows.shown:
         raise UserError(
             "features stopped arriving before the last window closed: see "
             "`sportsfeat stack logs flink` and the job at " + settings.flink_rest_url
         )
-    user = max(seen[last_window_end], key=lambda r: int(r[1]["user_interactions_count_1m"]))[0]
+    last = [(user, value) for user, value in rows if as_ms(value["window_end"]) == last_window_end]
+    user = max(last, key=lambda r: int(r[1]["user_interactions_count_1m"]))[0]
     url = f"http://{settings.host}:{settings.api_port}"
-    served = FeatureClient(url, next(iter(settings.api_keys.split(",")), None) or None)
-    say(f"api      GET {url}/features/{ref.group}/v{ref.version}/{user}")
-    say(f"         {json.dumps(served.get(ref.group, ref.version, user))}")
-    say(
-        f"done: {sum(map(len, seen.values()))} feature rows in {len(seen)} windows; "
-        f"Flink web UI {settings.flink_rest_url}, API docs {url}/docs"
-    )
+    with FeatureClient(url, next(iter(settings.api_keys.split(",")), None) or None) as client:
+        show_vector(client, user, events, say)
+    say(f"done     {len(rows)} user_activity rows in {len(windows.shown)} windows")
+    for line in _next_steps(settings, url, user):
+        say(line)

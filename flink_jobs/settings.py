@@ -30,6 +30,7 @@ class Settings:
     state_dir: Path = PROJECT_ROOT / ".stack"
     jar_cache: Path = Path.home() / ".cache" / "sportsfeat" / "jars"
     tool_cache: Path = Path.home() / ".cache" / "sportsfeat" / "bin"  # pinned CLI tools
+    results_dir: Path = PROJECT_ROOT / "benchmarks" / "results"  # bench and drill reports
     host: str = "127.0.0.1"
     kafka_port: int = 9092
     kafka_controller_port: int = 9093

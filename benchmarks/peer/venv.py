@@ -1,7 +1,7 @@
 """The peer's own virtual environment: Quix Streams 3.28 wants confluent-kafka < 2.13 and
 protobuf 7, PyFlink's Beam protobuf 5, so it cannot share the project's (platform facts).
 
-Created on first use under ~/.cache/sportsfeat/peers/quix from the pinned
+Created on first use in the tool cache (peers/quix) from the pinned
 requirements.txt beside this file, and re-installed when that file changes.
 """
 
@@ -13,18 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flink_jobs.errors import UserError
+from flink_jobs.settings import Settings, load_settings
 
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 APP = Path(__file__).with_name("quix_app.py")
-VENV = Path.home() / ".cache" / "sportsfeat" / "peers" / "quix"
 
 
-def python(venv: Path = VENV) -> Path:
+def python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def ensure(say: Callable[[str], None], venv: Path = VENV) -> Path:
+def ensure(settings: Settings, say: Callable[[str], None]) -> Path:
     """The peer venv's python, creating or updating the venv if its pins changed."""
+    venv = settings.tool_cache / "peers" / "quix"
     marker = venv / ".installed-requirements.txt"
     wanted = REQUIREMENTS.read_text()
     if python(venv).exists() and marker.exists() and marker.read_text() == wanted:
@@ -53,4 +54,4 @@ def ensure(say: Callable[[str], None], venv: Path = VENV) -> Path:
 
 
 if __name__ == "__main__":  # ./dev setup: ready before the first bench
-    print(f"peer: Quix Streams ready in {ensure(print).parent.parent}")
+    print(f"peer: Quix Streams ready in {ensure(load_settings(), print).parent.parent}")

@@ -26,10 +26,9 @@ from flink_jobs.errors import UserError
 from flink_jobs.features.model import FeatureGroup, Source, Tumbling
 from flink_jobs.job_config import JobConfig
 from flink_jobs.producer import GovernedProducer
-from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.settings import Settings
 from flink_jobs.submit import active_job_id, cancel, submit
 
-RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 FLUSH_ENTITY = "zz_flush"
 SETTLE_S = 10.0  # of steady processing before each fault
 
@@ -206,9 +205,9 @@ def run_drills(
     return report
 
 
-def write_report(report: Report, name: str) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
-    path = RESULTS / f"{name}.md"
+def write_report(report: Report, name: str, results: Path) -> Path:
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    path = results / f"{name}.md"
     path.write_text(report.markdown())
     return path

@@ -6,6 +6,7 @@ this session started is stopped at the end. Point at other ports with SPORTSFEAT
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,13 +15,14 @@ from typing import TypeVar
 
 import pytest
 
+from flink_jobs import savepoints
 from flink_jobs.features.catalogue import USER_ACTIVITY
 from flink_jobs.job_config import JobConfig
 from flink_jobs.pipeline import subjects as pipeline_subjects
 from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.stack import manager
-from flink_jobs.submit import cancel, job_state, submit
+from flink_jobs.submit import active_job_id, cancel, job_state, submit
 from flink_jobs.topics import ensure_topics
 
 T = TypeVar("T")
@@ -58,6 +60,15 @@ def eventually(probe: Callable[[], T | None], timeout_s: float, what: str) -> T:
             return result
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def remove_job(stack: Settings, job_name: str) -> None:
+    """Cancel whichever version of the job runs; forget its plans, deployment and savepoint."""
+    if job_id := active_job_id(stack, job_name):
+        cancel(stack, job_id)
+    savepoints.forget(stack, job_name)
+    shutil.rmtree(stack.state_dir / "plans" / job_name, ignore_errors=True)
+    (stack.state_dir / "deployments" / f"{job_name}.json").unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ counts events from both sides.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -31,11 +30,11 @@ from flink_jobs.settings import Settings
 from flink_jobs.stack.flink_cluster import FlinkCluster
 from flink_jobs.stack.flink_dist import PREVIOUS_PATCH, flink_dist, installed
 from flink_jobs.stack.manager import wait_ready
-from flink_jobs.submit import ACTIVE, active_job_id, cancel, jobs
+from flink_jobs.submit import ACTIVE, active_job_id, jobs
 from flink_jobs.topic_tail import as_ms, tail_batches
 from flink_jobs.upgrade import Change, Context, deploy, upgrade
 from flink_jobs.verify import reference
-from tests.integration.conftest import OwnJob, job_topics
+from tests.integration.conftest import OwnJob, job_topics, remove_job
 from tests.integration.events import MINUTE, event
 
 Windows = dict[tuple[str, int], list[tuple[int, int]]]  # (entity, window end) -> (count, sum)
@@ -118,16 +117,7 @@ def deployed(stack: Settings, unique: str) -> Iterator[Callable[[str], OwnJob]]:
 
     yield deploy_job
     for job in jobs:
-        remove(stack, job)
-
-
-def remove(stack: Settings, job: OwnJob) -> None:
-    """Cancel whichever version of the job runs; forget its plans, deployment and savepoint."""
-    if job_id := active_job_id(stack, job.job_name):
-        cancel(stack, job_id)
-    savepoints.forget(stack, job.job_name)
-    shutil.rmtree(stack.state_dir / "plans" / job.job_name, ignore_errors=True)
-    (stack.state_dir / "deployments" / f"{job.job_name}.json").unlink(missing_ok=True)
+        remove_job(stack, job.job_name)
 
 
 def before_upgrade(job: OwnJob, timeline: Timeline) -> None:
@@ -319,4 +309,4 @@ def test_flink_patch_upgrade_runs_the_same_plan_from_the_savepoint(
     finally:
         if flink_version(stack) != flink_dist(stack).version:  # failed half-way: no savepoint
             restart_flink(old, stack)
-        remove(stack, job)
+        remove_job(stack, job.job_name)
