@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,6 +16,7 @@ from flink_jobs.features.compile import Mode, group_statements, render, source_s
 from flink_jobs.features.model import FeatureGroup, span
 from flink_jobs.features.released import check, release
 from flink_jobs.features.validate import CatalogueError, validate
+from flink_jobs.output import emit, json_option, table
 from flink_jobs.registry import SCHEMA_DIR
 from flink_jobs.settings import Settings
 
@@ -32,13 +34,35 @@ def catalogue() -> None:
     """The declared feature groups: list them, show their generated SQL, check and release."""
 
 
+def _described(group: FeatureGroup) -> dict[str, Any]:
+    """A group as `catalogue list --json` shows it."""
+    return {
+        "name": group.name,
+        "version": group.version,
+        "topic": group.topic,
+        "entity": group.entity,
+        "source": group.source.topic,
+        "window": str(group.window),
+        "ttl_s": int(group.ttl.total_seconds()),
+        "features": [
+            {"name": f.name, "agg": f.agg.value, "column": f.column} for f in group.features
+        ],
+    }
+
+
 @catalogue.command("list")
-def list_groups() -> None:
+@json_option
+def list_groups(as_json: bool) -> None:
     """Every group: version, entity, window, TTL and features."""
-    for g in CATALOGUE:
-        click.echo(f"{g.topic:36} entity {g.entity:10} {g.window}, ttl {span(g.ttl)}")
-        for f in g.features:
-            click.echo(f"    {f.name:40} {f.agg.value:16} {f.column or ''}")
+    heads = table(
+        [g.topic, f"entity {g.entity}", f"{g.window}, ttl {span(g.ttl)}"] for g in CATALOGUE
+    )
+    rows = ([f.name, f.agg.value, f.column or ""] for g in CATALOGUE for f in g.features)
+    features = iter(table(rows, "    "))  # one table: every group's features aligned alike
+    lines = []
+    for group, head in zip(CATALOGUE, heads, strict=True):
+        lines += [head, *(next(features) for _ in group.features)]
+    emit(as_json, {"groups": [_described(g) for g in CATALOGUE]}, lines)
 
 
 @catalogue.command("sql")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -14,10 +15,17 @@ from flink_jobs.errors import UserError
 from flink_jobs.generate_cmd import generate
 from flink_jobs.job_config import JobConfig
 from flink_jobs.logs import configure_process
+from flink_jobs.output import dumps, emit, json_option, say_to_stderr, table
 from flink_jobs.settings import LOG_FORMATS, Settings, load_settings
 from flink_jobs.upgrade_cmd import migrate_cmd, upgrade_cmd
 
+if TYPE_CHECKING:
+    from flink_jobs.drills.run import Report as DrillReport
+    from flink_jobs.feature_groups import FeatureGroup
+    from flink_jobs.serving.store import Store
+
 PORT = click.IntRange(1024, 65535)
+DISTRIBUTION = "sportsfeat"  # [project] name in pyproject.toml
 
 
 def say(line: str) -> None:
@@ -25,6 +33,9 @@ def say(line: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name=DISTRIBUTION, prog_name="sportsfeat", message="%(prog)s %(version)s"
+)
 @click.option("--state-dir", type=click.Path(path_type=Path), help="Data, logs, pids [.stack]")
 @click.option("--kafka-port", type=PORT, help="Kafka broker port [9092]")
 @click.option("--registry-port", type=PORT, help="Schema registry port [8080]")
@@ -104,16 +115,23 @@ def stack_down(settings: Settings, purge: bool) -> None:
 
 
 @stack.command("status")
+@json_option
 @pass_settings
-def stack_status(settings: Settings) -> None:
+def stack_status(settings: Settings, as_json: bool) -> None:
     """Each service, where it listens and whether it answers; exit 1 if any does not."""
     from flink_jobs.stack import manager
 
     rows = manager.status(settings)
-    for row in rows:
-        state = "ok" if row.healthy else f"DOWN ({row.problem})"
-        say(f"{row.name:9} {state:40} {row.listens}")
-    if not all(row.healthy for row in rows):
+    healthy = all(row.healthy for row in rows)
+    document = {
+        "healthy": healthy,
+        "services": [{**asdict(row), "healthy": row.healthy} for row in rows],
+    }
+    lines = table(
+        [row.name, "ok" if row.healthy else f"DOWN ({row.problem})", row.listens] for row in rows
+    )
+    emit(as_json, document, lines)
+    if not healthy:
         sys.exit(1)
 
 
@@ -164,8 +182,9 @@ def schemas_register(settings: Settings, compatibility: str | None) -> None:
     is_flag=True,
     help="Also ask the live registry whether each schema may be registered.",
 )
+@json_option
 @pass_settings
-def schemas_check(settings: Settings, against_registry: bool) -> None:
+def schemas_check(settings: Settings, against_registry: bool, as_json: bool) -> None:
     """Prove every working schema compatible with all its released versions (exit 1 if not).
 
     Released versions live in git under schemas/released/<subject>/v<N>.avsc; the level per
@@ -174,21 +193,28 @@ def schemas_check(settings: Settings, against_registry: bool) -> None:
     from flink_jobs.registry import RegistryClient, schema_files
     from flink_jobs.schema_governance import check_schema
 
-    failed = False
     client = RegistryClient(settings.registry_url) if against_registry else None
-    for schema in schema_files():
-        result = check_schema(schema)
-        versions = ", ".join(f"v{v}" for v in result.released_versions) or "none released"
-        if result.problems:
-            failed = True
+    checks = [
+        (
+            check_schema(schema),
+            None if client is None else client.is_compatible(schema.subject, schema.canonical()),
+        )
+        for schema in schema_files()
+    ]
+    ok = all(not result.problems and accepted is not False for result, accepted in checks)
+    if as_json:
+        subjects = [{**asdict(result), "registry_accepts": accepted} for result, accepted in checks]
+        say(dumps({"ok": ok, "subjects": subjects}))
+    else:
+        for result, accepted in checks:
             for line in result.lines():
                 click.echo(f"INCOMPATIBLE {line}", err=True)
-        else:
-            say(f"ok  {schema.subject} ({result.level} against {versions})")
-        if client is not None and not client.is_compatible(schema.subject, schema.canonical()):
-            failed = True
-            click.echo(f"INCOMPATIBLE {schema.subject}: rejected by the registry", err=True)
-    if failed:
+            if not result.problems:
+                versions = ", ".join(f"v{v}" for v in result.released_versions) or "none released"
+                say(f"ok  {result.subject} ({result.level} against {versions})")
+            if accepted is False:
+                click.echo(f"INCOMPATIBLE {result.subject}: rejected by the registry", err=True)
+    if not ok:
         sys.exit(1)
 
 
@@ -217,19 +243,32 @@ def schemas_release() -> None:
 
 
 @schemas.command("list")
+@json_option
 @pass_settings
-def schemas_list(settings: Settings) -> None:
+def schemas_list(settings: Settings, as_json: bool) -> None:
     """Each subject: its level, released versions in git, and versions in the registry."""
     from flink_jobs.registry import RegistryClient, schema_files
     from flink_jobs.schema_governance import compatibility_level, released
 
     client = RegistryClient(settings.registry_url)
+    subjects: list[dict[str, Any]] = []
+    rows: list[list[str]] = []
     for schema in schema_files():
-        latest = client.latest(schema.subject)
+        level, latest = compatibility_level(schema.subject), client.latest(schema.subject)
+        versions = [version for version, _ in released(schema.subject)]
+        registry = {"version": latest[1], "id": latest[0]} if latest else None
+        subjects.append(
+            {
+                "subject": schema.subject,
+                "compatibility": level,
+                "released_versions": versions,
+                "registry": registry,
+            }
+        )
         in_registry = f"registry v{latest[1]} (id {latest[0]})" if latest else "not registered"
-        local = len(released(schema.subject))
-        say(f"{schema.subject:38} {compatibility_level(schema.subject):20} "
-            f"released v1..v{local}  {in_registry}")  # fmt: skip
+        released_text = ", ".join(f"v{v}" for v in versions) or "none"
+        rows.append([schema.subject, level, f"released {released_text}", in_registry])
+    emit(as_json, {"subjects": subjects}, table(rows))
 
 
 def _job_options(command: click.decorators.FC) -> click.decorators.FC:
@@ -334,24 +373,61 @@ def produce(
     say(f"{producer.send_all(events)} events produced to {topic}")
 
 
+def served_features(
+    store: Store, group: FeatureGroup, entity_id: str, now_ms: int
+) -> dict[str, Any]:
+    """What the feature API answers for `entity_id` in `group`, by the API's own code: its
+    values with status fresh or expired (event time against the group's TTL), or missing."""
+    import asyncio
+
+    from flink_jobs.serving.app import Metrics, ServedGroup
+
+    served = ServedGroup(group, Metrics().expired)
+    [stored] = asyncio.run(store.hmget([served.key_prefix + entity_id], served.fields))
+    return served.entity(entity_id, stored, now_ms)
+
+
 @cli.command()
 @click.argument("entity_id")
 @click.option("--group", default="user_activity", show_default=True)
 @click.option("--version", type=click.IntRange(1), default=1, show_default=True)
 @pass_settings
 def features(settings: Settings, entity_id: str, group: str, version: int) -> None:
-    """Print the online features of ENTITY_ID (e.g. a user id) from Redis, as JSON."""
-    import json
+    """Print ENTITY_ID's (e.g. a user id's) value of a feature group from Redis, as the
+    feature API answers it: JSON, with status fresh or expired. Exit 1 if there is none."""
+    import time
 
     import redis
 
-    from flink_jobs.online_store import FeatureGroupRef, OnlineStore
+    from flink_jobs.feature_groups import FEATURE_GROUPS, feature_group
+    from flink_jobs.serving.app import ENTITY_ID, ENTITY_RULE
+    from flink_jobs.serving.store import RedisStore
 
-    ref = FeatureGroupRef(group, version)
-    stored = OnlineStore(redis.Redis.from_url(settings.redis_url), ttl_ms=0).read(ref, entity_id)
-    if stored is None:
-        raise UserError(f"no features for {entity_id!r} in {ref.key(entity_id)}")
-    say(json.dumps(stored, indent=2, sort_keys=True))
+    chosen = feature_group(group, version)
+    if chosen is None:
+        known = ", ".join(f"{g.name} v{g.version}" for g in FEATURE_GROUPS)
+        raise UserError(f"unknown feature group {group} v{version}; known: {known}")
+    if not ENTITY_ID.fullmatch(entity_id):
+        raise UserError(f"malformed entity id {entity_id!r}: use {ENTITY_RULE}")
+    host, port = settings.redis_endpoint
+    store = RedisStore(host, port, password=settings.redis_password)
+    try:
+        answer = served_features(store, chosen, entity_id, time.time_ns() // 1_000_000)
+    except redis.RedisError as exc:
+        raise UserError(
+            f"Redis does not answer at {settings.redis_url} ({exc}): start the stack with "
+            "`sportsfeat stack up`"
+        ) from exc
+    finally:
+        store.close()
+    if answer["status"] == "missing":
+        raise UserError(f"no features for {entity_id!r} in {chosen.ref.key(entity_id)}")
+    say(dumps(answer))
+
+
+def drills_document(report: DrillReport, path: Path) -> dict[str, Any]:
+    """`drills --json`: the report with its verdict and where its Markdown was written."""
+    return {"ok": report.ok, **asdict(report), "report": str(path)}
 
 
 @cli.command()
@@ -359,12 +435,16 @@ def features(settings: Settings, entity_id: str, group: str, version: int) -> No
 @click.option("--only", multiple=True, metavar="DRILL", help="Run just these drills (repeatable).")
 @click.option("--rate", type=click.FloatRange(1), default=300, show_default=True,
               help="Steady load, events per second.")  # fmt: skip
+@json_option
 @pass_settings
-def drills(settings: Settings, quick: bool, only: tuple[str, ...], rate: float) -> None:
+def drills(
+    settings: Settings, quick: bool, only: tuple[str, ...], rate: float, as_json: bool
+) -> None:
     """Failure drills on the running stack: kill -9 TaskManager and JobManager, restart Kafka
     (clean and hard), Redis and the registry, crash right after a checkpoint, all under
     steady load with poison pills; then an oracle proves no feature update was lost or
-    duplicated. Writes benchmarks/results/drills[-quick].md; exit 1 when the oracle fails."""
+    duplicated. Writes benchmarks/results/drills[-quick].md; exit 1 when the oracle fails.
+    With --json the progress goes to stderr and the report to stdout, as JSON."""
     from flink_jobs.drills.faults import DRILLS, QUICK
     from flink_jobs.drills.run import run_drills, write_report
 
@@ -377,10 +457,9 @@ def drills(settings: Settings, quick: bool, only: tuple[str, ...], rate: float) 
         + (" --quick" if quick else "")
         + "".join(f" --only {name}" for name in only)
     )
-    report = run_drills(settings, names, rate, command, say)
+    report = run_drills(settings, names, rate, command, say_to_stderr if as_json else say)
     path = write_report(report, "drills-quick" if quick else "drills", settings.results_dir)
-    say(report.markdown())
-    say(f"report: {path}")
+    emit(as_json, drills_document(report, path), [report.markdown(), f"report: {path}"])
     if not report.ok:
         sys.exit(1)
 
@@ -408,7 +487,7 @@ def rebuild(settings: Settings, topics: tuple[str, ...], wipe: bool) -> None:
 
 
 @cli.command("status")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+@json_option
 @click.option(
     "--job",
     "jobs",
@@ -461,16 +540,26 @@ def writer(settings: Settings) -> None:
     run_writer(settings)
 
 
+def bench_results(settings: Settings, quick: bool) -> Path:
+    """The JSON results document `benchmarks.bench` writes (benchmarks/report.py)."""
+    return settings.results_dir / f"{'latest-quick' if quick else 'latest'}.json"
+
+
 @cli.command()
 @click.option("--quick", is_flag=True, help="Small, under 5 minutes; fails only on wrong values.")
 @click.option("--runs", type=click.IntRange(1), help="Repetitions per system [quick 1, full 3].")
 @click.option("--events", type=click.IntRange(1000), help="Backlog size [quick 150k, full 12M].")
+@json_option
 @pass_settings
-def bench(settings: Settings, quick: bool, runs: int | None, events: int | None) -> None:
+def bench(
+    settings: Settings, quick: bool, runs: int | None, events: int | None, as_json: bool
+) -> None:
     """The pipeline against the read limit and a peer (Quix Streams), side by side, on the
     running stack; writes benchmarks/results/latest[-quick].{json,md} and PNG plots. Exit 1
-    when values are wrong or no results arrive (benchmarks/bench.py explains the method)."""
+    when values are wrong or no results arrive (benchmarks/bench.py explains the method).
+    With --json the bench's output goes to stderr and its results document to stdout."""
     import subprocess
+    import time
 
     from flink_jobs.settings import PROJECT_ROOT
 
@@ -480,7 +569,15 @@ def bench(settings: Settings, quick: bool, runs: int | None, events: int | None)
         *(["--events", str(events)] if events else []),
     ]
     env = {**os.environ, **settings.as_environment()}
-    sys.exit(subprocess.run(argv, cwd=PROJECT_ROOT, env=env, check=False).returncode)
+    started = time.time()
+    stdout = sys.stderr if as_json else None
+    code = subprocess.run(argv, cwd=PROJECT_ROOT, env=env, stdout=stdout, check=False).returncode
+    if as_json:
+        results = bench_results(settings, quick)
+        if not results.exists() or results.stat().st_mtime < started:
+            raise UserError(f"the benchmark (exit {code}) wrote no results to {results}")
+        click.echo(results.read_text(), nl=False)
+    sys.exit(code)
 
 
 cli.add_command(generate)
@@ -494,8 +591,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user mistakes and unreachable services end in one line, not a traceback."""
     try:
         cli.main(args=argv, prog_name="sportsfeat", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else "see `sportsfeat --help`")
+    except click.exceptions.NoArgsIsHelpError as exc:  # a group without its subcommand
+        exc.show()  # its usage and help, on stderr
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:
         path = exc.ctx.command_path if exc.ctx else "sportsfeat"
         click.echo(f"error: {exc.format_message()} (see `{path} --help`)", err=True)

@@ -8,13 +8,13 @@ command exits non-zero when there is any.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from flink_jobs.metrics import DEAD_LETTER_SHARE_MAX, FRESHNESS_SLO_S
+from flink_jobs.output import dumps, table
 from flink_jobs.status_sources import Partition, Sources, Unavailable
 
 TERMINAL = {"FINISHED", "CANCELED", "FAILED"}
@@ -45,7 +45,7 @@ class Report:
         return not self.problems
 
     def to_json(self) -> str:
-        return json.dumps({"healthy": self.healthy, **asdict(self)}, indent=2)
+        return dumps({"healthy": self.healthy, **asdict(self)})
 
 
 def collect(
@@ -171,29 +171,29 @@ def _size(size: float | None) -> str:
     return f"{size:.1f} GiB"
 
 
+def _job_detail(job: dict[str, Any]) -> str:
+    if "uptime_s" not in job:
+        return ""
+    detail = f"up {job['uptime_s']} s, {job['failed_checkpoints']} failed checkpoints"
+    checkpoint = job.get("checkpoint")
+    if checkpoint:
+        size, took = _size(checkpoint["size_bytes"]), checkpoint["duration_ms"]
+        detail += f"; last checkpoint {checkpoint['age_s']} s ago, {size}, {took} ms"
+    return detail
+
+
 def render(report: Report) -> list[str]:
-    """The report for a terminal, problems last."""
-    lines = ["Flink jobs"]
-    for job in report.jobs:
-        line = f"  {job['name']:32} {job['state']:11}"
-        if "uptime_s" in job:
-            line += f" up {job['uptime_s']} s, {job['failed_checkpoints']} failed checkpoints"
-        checkpoint = job.get("checkpoint")
-        if checkpoint:
-            size, took = _size(checkpoint["size_bytes"]), checkpoint["duration_ms"]
-            line += f"; last checkpoint {checkpoint['age_s']} s ago, {size}, {took} ms"
-        lines.append(line)
-    lines.append("Consumer lag (records)")
-    lines += [f"  {row['group']:32} {row['topic']:40} {row['lag']}" for row in report.lag]
-    lines.append("Freshness (now minus newest event time in Redis)")
-    lines += [
-        f"  {row['group']} v{row['version']:<24} {row['seconds']:.0f} s" for row in report.freshness
-    ]
-    lines.append(f"Dead letters (last {report.interval_s} s)")
-    lines += [
-        f"  {row['topic']:40} {row['count']} of {row['source_count']} ({row['share']:.2%})"
+    """The report for a terminal, each section's columns aligned, problems last."""
+    jobs = [[job["name"], job["state"], _job_detail(job)] for job in report.jobs]
+    lag = [[row["group"], row["topic"], str(row["lag"])] for row in report.lag]
+    fresh = [[r["group"], f"v{r['version']}", f"{r['seconds']:.0f} s"] for r in report.freshness]
+    dead = [
+        [row["topic"], f"{row['count']} of {row['source_count']} ({row['share']:.2%})"]
         for row in report.dead_letters
     ]
+    lines = ["Flink jobs", *table(jobs, "  "), "Consumer lag (records)", *table(lag, "  ")]
+    lines += ["Freshness (now minus newest event time in Redis)", *table(fresh, "  ")]
+    lines += [f"Dead letters (last {report.interval_s} s)", *table(dead, "  ")]
     lines.append(f"API: {report.api}")
     if report.problems:
         lines.append("UNHEALTHY:")

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flink_jobs import deployments, plans, savepoints
 from flink_jobs.cluster import TERMINAL, Cluster, Health, LiveCluster
@@ -194,13 +194,52 @@ def running_deployment(ctx: Context, job_name: str) -> Deployment:
     return running
 
 
+@dataclass(frozen=True)
+class Check:
+    """Step 1: can this checkout's version of a job take over the running one's state?"""
+
+    running: Deployment
+    config: JobConfig
+    target: Version
+    problems: list[str]  # none: it can
+
+    @property
+    def added(self) -> list[str]:
+        return added_groups(self.running.version.manifest, self.target.manifest)
+
+    @property
+    def same_plan(self) -> bool:
+        return self.target.plan == self.running.version.plan
+
+    def document(self) -> dict[str, Any]:
+        """As `upgrade --dry-run --json` prints it."""
+        return {
+            "job_name": self.running.job_name,
+            "job_id": self.running.job_id,
+            "compatible": not self.problems,
+            "problems": self.problems,
+            "added_groups": self.added,
+            "same_plan": self.same_plan,
+            "running": self.running.version.summary(),
+            "new": self.target.summary(),
+        }
+
+
+def check(ctx: Context, job_name: str, change: Change) -> Check:
+    running = running_deployment(ctx, job_name)
+    config, selection = target_config(ctx, running, change)
+    target, problems = candidate(ctx, config, selection, running.version)
+    return Check(running, config, target, problems)
+
+
 def upgrade(ctx: Context, job_name: str, change: Change, dry_run: bool = False) -> Deployment:
     """Upgrade the running job `job_name` to this checkout's version (module docstring)."""
     say = ctx.say
     say(f"[1/5] check: can this checkout's {job_name} take over the running job's state?")
-    running = running_deployment(ctx, job_name)
-    config, selection = target_config(ctx, running, change)
-    target, problems = candidate(ctx, config, selection, running.version)
+    checked = check(ctx, job_name, change)
+    running, config, target, problems = (
+        checked.running, checked.config, checked.target, checked.problems
+    )  # fmt: skip
     if problems:
         if not dry_run:
             deployments.log_upgrade(
@@ -210,12 +249,11 @@ def upgrade(ctx: Context, job_name: str, change: Change, dry_run: bool = False) 
             f"upgrade of {job_name} refused; nothing was stopped:\n  " + "\n  ".join(problems)
         )
     before = running.version.job_config()
-    added = added_groups(running.version.manifest, target.manifest)
-    same_plan = target.plan == running.version.plan
+    added = checked.added
     say(
         f"check    compatible: {len(running.version.manifest['groups'])} groups keep their "
         f"state, {'added: ' + ', '.join(added) if added else 'none added'}; "
-        f"{'same plan' if same_plan else 'new plan keeps every running operator'}; "
+        f"{'same plan' if checked.same_plan else 'new plan keeps every running operator'}; "
         f"parallelism {before.parallelism} -> {config.parallelism}, checkpoints every "
         f"{before.checkpoint_interval_s} -> {config.checkpoint_interval_s} s"
     )

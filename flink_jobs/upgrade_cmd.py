@@ -3,9 +3,12 @@ flink_jobs/upgrade.py and flink_jobs/migrate.py."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from flink_jobs.job_config import JOB_NAME
+from flink_jobs.output import dumps, json_option, say_to_stderr
 from flink_jobs.settings import Settings
 
 
@@ -28,10 +31,11 @@ from flink_jobs.settings import Settings
     help="Seconds for the new version to run every task and complete a checkpoint.",
 )
 @click.option("--dry-run", is_flag=True, help="Only the compatibility check; nothing stops.")
+@json_option
 @click.pass_obj
 def upgrade_cmd(
     settings: Settings, job_name: str, groups: str | None, parallelism: int | None,
-    checkpoint_interval_s: int | None, verify_timeout: int, dry_run: bool,
+    checkpoint_interval_s: int | None, verify_timeout: int, dry_run: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Move the running feature job to this checkout's code and configuration through a
     savepoint, state carried over.
@@ -52,12 +56,23 @@ def upgrade_cmd(
     The job must have been started from a compiled plan (`sportsfeat run --plan`, or an
     earlier upgrade). Plans are kept in the state directory under plans/<job>/, and every
     attempt is logged in upgrades.jsonl there. A changed definition ships as a new group
-    version: see `sportsfeat catalogue migrate --help`.
+    version: see `sportsfeat catalogue migrate --help`. With --dry-run --json, the check's
+    result is one JSON document on stdout (exit 1 if the upgrade would be refused).
     """
-    from flink_jobs.upgrade import Change, Context, upgrade
+    from flink_jobs.upgrade import Change, Context, check, upgrade
 
-    ctx = Context.live(settings, click.echo, verify_timeout_s=verify_timeout)
-    upgrade(ctx, job_name, Change(groups, parallelism, checkpoint_interval_s), dry_run)
+    if as_json and not dry_run:
+        raise click.UsageError("--json goes with --dry-run")
+    say = say_to_stderr if as_json else click.echo
+    ctx = Context.live(settings, say, verify_timeout_s=verify_timeout)
+    change = Change(groups, parallelism, checkpoint_interval_s)
+    if not as_json:
+        upgrade(ctx, job_name, change, dry_run)
+        return
+    document = check(ctx, job_name, change).document()
+    click.echo(dumps(document))
+    if not document["compatible"]:
+        sys.exit(1)
 
 
 @click.command("migrate")
