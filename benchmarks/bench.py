@@ -52,6 +52,7 @@ from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
 from flink_jobs.online_store import FeatureGroupRef, OnlineStore
 from flink_jobs.producer import GovernedProducer
+from flink_jobs.progress import Progress
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.stack import manager
 from flink_jobs.stack.api import FeatureApi
@@ -92,6 +93,15 @@ class Plan:
         check = Dataset.ending_now(600_000, 2_000, users=100_000, contents=10_000)
         return cls(False, runs or 3, data, 60, (1, 2), 120, 15, commit_s, check)
 
+    def phases(self) -> int:
+        """How many phases a run has (Bench._run_phases and _clean_up), at most: a full run's
+        freshness skips a system whose drains measured nothing."""
+        drains = 4 * len(self.parallelisms) + (0 if self.quick else 1)  # +1: plain Avro
+        freshness = 1 if self.quick else 3
+        check = 0 if self.check is None else 3  # its backlog, then two drains
+        # prepare, the peer's environment, serving, clean up; per run the Kafka limit too
+        return 4 + self.runs * (1 + drains + freshness) + check
+
 
 @dataclass
 class Bench:
@@ -109,6 +119,8 @@ class Bench:
         self.shared = {g.name: g for g in feature_sets.peer_groups()}
         self._project_rows: dict[str, Rows] = {}
         self._runs = 0
+        self.progress = Progress("bench", self.plan.phases(), "phases", self.say)
+        self.say = self.progress.say  # every line above the bar
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -122,6 +134,7 @@ class Bench:
             self.say(f"    FAILED after {time.monotonic() - started:.0f} s: {reason}")
         else:
             self.say(f"    done in {time.monotonic() - started:.0f} s")
+        self.progress.advance()
 
     def run(self) -> int:
         preflight(self.settings)
@@ -129,6 +142,7 @@ class Bench:
             self._run_phases()
         finally:
             self._clean_up()
+            self.progress.close()
         return self._report()
 
     def _run_phases(self) -> None:

@@ -17,7 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyflink.table import EnvironmentSettings, Schema, TableDescriptor, TableEnvironment
+from pyflink.table import (
+    EnvironmentSettings,
+    Schema,
+    StatementSet,
+    TableDescriptor,
+    TableEnvironment,
+)
 
 from flink_jobs.features.avro import feature_schema
 from flink_jobs.features.columns import avro_columns, source_columns
@@ -29,6 +35,7 @@ from flink_jobs.features.compile import (
     point_in_time,
 )
 from flink_jobs.features.model import FeatureGroup, Lifetime, Source
+from flink_jobs.progress import Progress
 from flink_jobs.sources import register_file_source, register_kafka_source
 from flink_jobs.stack.jars import connector_jars
 from udfs import register_java_functions
@@ -90,21 +97,11 @@ def _feature_columns(group: FeatureGroup) -> list[tuple[str, str]]:
     ]
 
 
-def backfill(
-    groups: tuple[FeatureGroup, ...],
-    events: Events,
-    out: Path,
-    labels: Path | None = None,
-    say: Callable[[str], None] = print,
-) -> None:
-    """Write each group's rows to `out/<topic>/` and, with `labels` (JSON lines of
-    {"entity": ..., "at": "yyyy-MM-dd HH:mm:ss.SSS"}), training rows to `out/training/<topic>/`."""
-    sources = {g.source.topic: g.source for g in groups}
-    if len(sources) != 1:
-        raise ValueError(f"one source per backfill, got {sorted(sources)}")
-    (source,) = sources.values()
-    t_env = batch_environment()
-    _register_events(t_env, source, events)
+def _plan(
+    t_env: TableEnvironment, groups: tuple[FeatureGroup, ...], source: Source, out: Path,
+    labels: Path | None,
+) -> StatementSet:  # fmt: skip
+    """The job's inserts: each group's rows and, with `labels`, its training rows."""
     fields = {source.topic: list(source_columns(source.topic))}
     statements = t_env.create_statement_set()
     for statement in catalogue_statements(groups, fields, Mode.BATCH):
@@ -125,5 +122,29 @@ def backfill(
         columns += [(n, t.removesuffix(" NOT NULL")) for n, t in _feature_columns(group)[3:]]
         _json_table(t_env, f"{group.table}_training", columns, out / "training" / group.topic)
         statements.add_insert(f"{group.table}_training", t_env.sql_query(point_in_time(group)))
-    say(f"backfill: {len(groups)} groups from {events} into {out}")
-    statements.execute().wait()
+    return statements
+
+
+def backfill(
+    groups: tuple[FeatureGroup, ...],
+    events: Events,
+    out: Path,
+    labels: Path | None = None,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Write each group's rows to `out/<topic>/` and, with `labels` (JSON lines of
+    {"entity": ..., "at": "yyyy-MM-dd HH:mm:ss.SSS"}), training rows to `out/training/<topic>/`."""
+    sources = {g.source.topic: g.source for g in groups}
+    if len(sources) != 1:
+        raise ValueError(f"one source per backfill, got {sorted(sources)}")
+    (source,) = sources.values()
+    with Progress("backfill", 3, "phases", say) as bar:
+        bar.update(0, "starting Flink in batch mode")
+        t_env = batch_environment()
+        _register_events(t_env, source, events)
+        bar.update(1, f"planning {len(groups)} groups")
+        statements = _plan(t_env, groups, source, out, labels)
+        bar.say(f"backfill: {len(groups)} groups from {events} into {out}")
+        bar.update(2, "running the batch job")
+        statements.execute().wait()
+        bar.update(3)

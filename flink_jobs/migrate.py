@@ -26,6 +26,7 @@ from flink_jobs.errors import UserError
 from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
 from flink_jobs.manifest import group_key
+from flink_jobs.progress import Progress
 from flink_jobs.topic_tail import newest_event_time
 
 # The newest window end (ms) of a feature topic, None while it is empty.
@@ -96,21 +97,24 @@ def migrate(
         f"from the earliest offsets of {source} that Kafka still retains"
     )
     upgrade.deploy(ctx, m.config, selection=group_key(m.successor))
-    deadline = time.monotonic() + wait_s
-    while True:
-        old, new = newest(m.config, m.current_topic), newest(m.config, m.successor_topic)
-        progress = f"{m.current} at {_at(old)}, {group_key(m.successor)} at {_at(new)}"
-        if old is not None and new is not None and new >= old:
-            ctx.say(
-                f"caught up: {progress}. Readers can switch to {group_key(m.successor)} "
-                f"(/features/{group}/v{m.successor.version}/<id>); {m.current} keeps being "
-                f"computed by {job_name}"
-            )
-            return m
-        if time.monotonic() >= deadline:
-            raise UserError(
-                f"{group_key(m.successor)} has not caught up within {wait_s:.0f} s ({progress}); "
-                f"{m.config.job_name} keeps running: run this again to follow it"
-            )
-        ctx.say(f"behind   {progress}")
-        time.sleep(poll_s)
+    started = time.monotonic()
+    with Progress("catching up", wait_s, "s", ctx.say) as bar:
+        while True:
+            old, new = newest(m.config, m.current_topic), newest(m.config, m.successor_topic)
+            progress = f"{m.current} at {_at(old)}, {group_key(m.successor)} at {_at(new)}"
+            bar.update(time.monotonic() - started, progress)
+            if old is not None and new is not None and new >= old:
+                break
+            if bar.done >= wait_s:
+                raise UserError(
+                    f"{group_key(m.successor)} has not caught up within {wait_s:.0f} s "
+                    f"({progress}); {m.config.job_name} keeps running: run this again to "
+                    "follow it"
+                )
+            time.sleep(poll_s)
+    ctx.say(
+        f"caught up: {progress}. Readers can switch to {group_key(m.successor)} "
+        f"(/features/{group}/v{m.successor.version}/<id>); {m.current} keeps being "
+        f"computed by {job_name}"
+    )
+    return m

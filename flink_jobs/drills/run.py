@@ -26,6 +26,7 @@ from flink_jobs.errors import UserError
 from flink_jobs.features.model import FeatureGroup, Source, Tumbling
 from flink_jobs.job_config import JobConfig
 from flink_jobs.producer import GovernedProducer
+from flink_jobs.progress import Progress
 from flink_jobs.settings import Settings
 from flink_jobs.submit import active_job_id, cancel, submit
 
@@ -165,18 +166,22 @@ def run_drills(
     try:
         pills = _send_poison_pills(producer(), own, "zz_poison")
         say(f"drills: load {rate:.0f} events/s; {pills} poison pills sent among valid events")
-        ctx = Context(settings, config, say)
-        for name in names:
-            time.sleep(SETTLE_S)
-            say(f"drill {name} ...")
-            fault_at = time.time()
-            DRILLS[name](ctx)
-            recovery: Recovery = wait_recovered(settings, config.job_name, fault_at)
-            results.append(
-                DrillResult(name, recovery.running_s, recovery.checkpoint_s, recovery.checkpoints)
-            )
-            say(f"    RUNNING after {recovery.running_s:.1f} s, first new checkpoint after "
-                f"{recovery.checkpoint_s:.1f} s")  # fmt: skip
+        with Progress("drills", len(names), "done", say) as bar:
+            ctx = Context(settings, config, bar.say)
+            for name in names:
+                time.sleep(SETTLE_S)
+                bar.say(f"drill {name} ...")
+                fault_at = time.time()
+                DRILLS[name](ctx)
+                recovery: Recovery = wait_recovered(settings, config.job_name, fault_at)
+                results.append(
+                    DrillResult(
+                        name, recovery.running_s, recovery.checkpoint_s, recovery.checkpoints
+                    )
+                )
+                bar.say(f"    RUNNING after {recovery.running_s:.1f} s, first new checkpoint "
+                        f"after {recovery.checkpoint_s:.1f} s")  # fmt: skip
+                bar.advance()
     finally:
         load.stop()
     closer = producer()  # a fresh producer: the last event must not wait on an old one

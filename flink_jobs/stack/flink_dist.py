@@ -15,6 +15,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ PINS = {
         "--hash=sha256:675062484d9b04df228be80cf4179c9f92e9e11107a697ccbb1aa7d3b816772b",
     )
 }
+# The lines of pip's own output said as the install's steps (a download names its size).
+PIP_STEPS = ("Downloading", "Using cached", "Installing collected packages")
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,21 @@ def install_previous_patch(settings: Settings, say: Callable[[str], None]) -> No
     pins = partial / "requirements.txt"
     pins.write_text("\n".join(PINS[PREVIOUS_PATCH]) + "\n")
     argv = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-deps", "--require-hashes", "--only-binary", ":all:", "--target", str(partial),
-        "-r", str(pins),
+        sys.executable, "-m", "pip", "install", "--progress-bar", "off",
+        "--disable-pip-version-check", "--no-deps", "--require-hashes", "--only-binary", ":all:",
+        "--target", str(partial), "-r", str(pins),
     ]  # fmt: skip
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise UserError(f"installing Flink {PREVIOUS_PATCH} failed: {result.stderr[-400:]}")
+    started, output = time.monotonic(), list[str]()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # pip's lines as they come
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as pip:
+        for line in pip.stdout or ():
+            output.append(line)
+            if line.lstrip().startswith(PIP_STEPS):
+                say(f"flink {PREVIOUS_PATCH}: {line.strip()}")
+    if pip.returncode != 0:
+        raise UserError(f"installing Flink {PREVIOUS_PATCH} failed: {''.join(output)[-400:]}")
     pins.unlink()
     partial.rename(site)
+    say(f"flink {PREVIOUS_PATCH}: installed in {time.monotonic() - started:.0f} s")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flink_jobs.errors import UserError
+from flink_jobs.progress import Progress, follow
 from flink_jobs.settings import PROJECT_ROOT, load_settings
 from udfs import JAVA_PROJECT, UDF_JAR, udf_jar
 
@@ -90,14 +91,16 @@ def fetch(cache: Path, say: Callable[[str], None]) -> None:
         say(f"jars: fetching pinned artifacts from Maven Central into {cache} ...")
         # No strict checksums (-C): Maven Central serves no checksum file for some artifacts,
         # and the SHA-256 pins checked below are the stronger integrity check.
-        result = subprocess.run(
+        maven = subprocess.Popen(
             ["mvn", "-B", "-q", "-f", str(POM), f"-Djars.dir={cache}", *MAVEN_GOALS],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
         )
-        if result.returncode != 0:
-            errors = [ln for ln in result.stdout.splitlines() if "ERROR" in ln][:3]
+        with Progress("jars", len(expected_checksums()), "artifacts", say) as bar:
+            stdout = follow(maven, lambda: bar.update(len(_artifacts(cache))))
+        if maven.returncode != 0:
+            errors = [ln for ln in stdout.splitlines() if "ERROR" in ln][:3]
             raise UserError("Maven could not fetch the pinned jars: " + " | ".join(errors))
         shutil.rmtree(POM.parent / "target", ignore_errors=True)
         problems = verify(cache)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,6 +33,19 @@ def with_v2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("flink_jobs.job_config.CATALOGUE", (*CATALOGUE, V2))
 
 
+class Clock:
+    """migrate's `time`: sleeping advances it at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_the_successor_gets_a_job_of_its_own(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     with_v2(monkeypatch)
     m = plan_migration(main_job(world), "user_activity")
@@ -53,18 +67,30 @@ def test_migrate_starts_the_successor_and_follows_it_until_it_has_caught_up(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_v2(monkeypatch)
-    newest = {"features.user_activity.v1": [5000, 6000], "features.user_activity.v2": [1000, 6000]}
+    monkeypatch.setattr("flink_jobs.migrate.time", Clock())
+    monkeypatch.setattr("sys.stdout", io.StringIO())  # no terminal, whatever runs the tests
+    newest = {
+        "features.user_activity.v1": [5000, 6000, 6000],
+        "features.user_activity.v2": [1000, 2000, 6000],
+    }
 
     def window_end(config: JobConfig, topic: str) -> int | None:
         return newest[topic].pop(0)
 
-    m = migrate(world.ctx, NAME, "user_activity", wait_s=5, newest=window_end, poll_s=0)
+    m = migrate(world.ctx, NAME, "user_activity", wait_s=5, newest=window_end, poll_s=1)
     assert world.cluster.active_job(m.config.job_name) is not None
     recorded = deployments.load(world.settings, m.config.job_name)
     assert recorded is not None and list(recorded.version.manifest["groups"]) == [
         "user_activity.v2"
     ]
-    assert world.said[-2].startswith("behind   user_activity.v1 at 1970-01-01 00:00:05 UTC")
+    # The wait's progress: a line at each further tenth of wait_s (no terminal), a final one.
+    assert world.said[-4:-1] == [
+        "catching up: 1/5 s (20 %); user_activity.v1 at 1970-01-01 00:00:06 UTC, "
+        "user_activity.v2 at 1970-01-01 00:00:02 UTC",
+        "catching up: 2/5 s (40 %); user_activity.v1 at 1970-01-01 00:00:06 UTC, "
+        "user_activity.v2 at 1970-01-01 00:00:06 UTC",
+        "catching up: 2/5 s (40 %) in 0 s",  # the final line's elapsed time: the real clock
+    ]
     assert world.said[-1].startswith("caught up: ")
     # Idempotent: the running successor is followed, not started again.
     again = migrate(world.ctx, NAME, "user_activity", 0, lambda c, t: 7000, poll_s=0)
