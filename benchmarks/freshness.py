@@ -73,8 +73,13 @@ class Watch(threading.Thread):
     def __post_init__(self) -> None:
         super().__init__(name=f"freshness-{self.name_}", daemon=True)
         self._stop_event = threading.Event()
+        self._closes_from = float("-inf")
         self._closes_until = float("inf")
         self._pending: dict[tuple[str, str], int] = {}  # (topic, entity) -> window end
+
+    def closes_from(self, ms: float) -> None:
+        """Count only windows that close from `ms` on (past a start-up the load waits out)."""
+        self._closes_from = ms
 
     def closes_until(self, ms: float) -> None:
         """Count only windows that close by `ms` (when the load stopped)."""
@@ -110,7 +115,7 @@ class Watch(threading.Thread):
     def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
         now_ms = time.time() * 1000
         close = as_ms(self.visibility.decode(raw or b"")["window_end"]) + self.bound_ms
-        if close > self._closes_until:
+        if not self._closes_from <= close <= self._closes_until:
             return
         self.kafka_ms.append(now_ms - close)
         if self.sampled(entity):

@@ -98,6 +98,8 @@ class Freshness(Protocol):
 
     def start(self) -> None: ...
 
+    def closes_from(self, ms: float) -> None: ...
+
     def closes_until(self, ms: float) -> None: ...
 
     def stop(self) -> None: ...
@@ -195,6 +197,7 @@ def measure_step(
         watch = started
         seconds = load_seconds(plan.step_s, stack.now())
         load = stack.replay(topic, rate, seconds)
+        watch.closes_from((stack.now() + plan.warmup_s) * 1000)  # as the lag: past start-up
         usage = stack.usage({**job.roles(), REPLAYER: [load.pid]})
         ticks = follow(stack, job, namespace, load, usage, plan, seconds, say)
         report = load.report()

@@ -79,11 +79,15 @@ class FakeWatch:
         self.kafka_ms: list[float] = []
         self.redis_ms: list[float] = []
         self.fresh = redis_ms
+        self.from_ms: float | None = None
         self.until: float | None = None
         self.started = self.stopped = False
 
     def start(self) -> None:
         self.started = True
+
+    def closes_from(self, ms: float) -> None:
+        self.from_ms = ms
 
     def closes_until(self, ms: float) -> None:
         self.until = ms
@@ -214,11 +218,13 @@ def test_one_step_is_assembled_from_the_lag_freshness_and_cpu_samples() -> None:
     assert r.load_late_p99_ms == 2.0
     assert 110 <= record.lag_samples <= 121  # about once a second over the load's span
     assert (record.rows_kafka, record.rows_redis) == (5, 5)
-    # the job ran before the load, the watch counted windows closed by the load's end,
-    # and everything was stopped and deleted
+    # the job ran before the load, the watch counted windows closed after the warm-up and
+    # by the load's end, and everything was stopped and deleted
     assert job.events == ["start", "stop"]
     assert stack.cpus[0].roles == {"TaskManager": [11], "writer": [12], REPLAYER: [99]}
     assert watch.until == load.report().last_due_ms
+    assert watch.from_ms is not None and (START_S + StepPlan().warmup_s) * 1000 <= watch.from_ms
+    assert watch.until is not None and watch.from_ms < watch.until
     assert watch.stopped and load.killed
     assert stack.cleaned == ["ns1"]
 
