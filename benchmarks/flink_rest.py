@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from flink_jobs.errors import UserError
+from flink_jobs.flink_http import get_json
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,11 @@ OFFSET_METRIC = re.compile(r"^(\d+)\..*KafkaSourceReader\..*partition\.(\d+)\.cu
 
 
 class FlinkRest:
-    def __init__(self, url: str) -> None:
-        self._http = httpx.Client(base_url=url, timeout=10)
+    def __init__(self, url: str, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=url, timeout=10, transport=transport)
 
-    def _get(self, path: str) -> Any:
-        response = self._http.get(path)
-        response.raise_for_status()
-        return response.json()
+    def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        return get_json(self._http, path, params)
 
     def state(self, job_id: str) -> str:
         return str(self._get(f"/jobs/{job_id}")["state"])
@@ -74,7 +73,7 @@ class FlinkRest:
             ids = [m["id"] for m in self._get(base) if OFFSET_METRIC.match(m["id"])]
             if not ids:
                 continue
-            values = self._http.get(base, params={"get": ",".join(ids)}).json()
+            values = self._get(base, params={"get": ",".join(ids)})
             for metric in values:
                 match = OFFSET_METRIC.match(metric["id"])
                 offset = int(float(metric["value"]))

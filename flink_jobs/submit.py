@@ -13,6 +13,7 @@ import httpx
 
 from flink_jobs import deployments, savepoints
 from flink_jobs.errors import UserError
+from flink_jobs.flink_http import get_json
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings
 from flink_jobs.stack.flink_cluster import FlinkCluster
@@ -51,7 +52,8 @@ def flink_run(settings: Settings, args: list[str], what: str) -> str:
     """`flink run -d ARGS` on the stack's cluster with its distribution's client, Python
     driver and workers in this venv; returns the job id, or UserError with the cause."""
     cluster = FlinkCluster(settings)
-    running = httpx.get(f"{settings.flink_rest_url}/overview", timeout=10).json()["flink-version"]
+    with httpx.Client() as http:
+        running = get_json(http, f"{settings.flink_rest_url}/overview")["flink-version"]
     if running != cluster.dist.version:
         raise UserError(
             f"the cluster runs Flink {running}, these settings want {cluster.dist.version} "
