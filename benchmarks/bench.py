@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,14 +38,15 @@ from benchmarks import correctness, feature_sets, kafka_io, plots, profile, summ
 from benchmarks.cleanup import delete_run_data
 from benchmarks.dataset import Dataset, produce, register_source
 from benchmarks.drain import Measurement, measure
-from benchmarks.freshness import Visibility, Watch, peer_stored, project_stored
+from benchmarks.freshness import Watch, project_visibility
 from benchmarks.online_store import bench_serving
+from benchmarks.peer import launch
 from benchmarks.peer import venv as peer_venv
 from benchmarks.report import Metric, write
 from benchmarks.summary import Results
 from benchmarks.systems import FlinkJob, QuixPeer, consumer_perf, stack_pid
 from flink_jobs.drills.load import SteadyLoad
-from flink_jobs.errors import UserError
+from flink_jobs.errors import UserError, run_main
 from flink_jobs.features.catalogue import INTERACTIONS
 from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
@@ -62,7 +62,6 @@ from flink_jobs.verify.compare import Rows
 from flink_jobs.writer import WRITER_GROUP
 
 BOUND_MS = int(INTERACTIONS.max_out_of_orderness.total_seconds() * 1000)
-PEER_FETCH_BYTES = 16_384  # see benchmarks/peer/quix_app.py: Application(consumer_extra_config)
 CHECK_CAP_S = 900  # the correctness drains run to the end of their backlog, within reason
 PROFILE_AFTER_S = 10  # a profile starts this long into a drain: past start-up
 PROFILE_S = 20
@@ -214,42 +213,10 @@ class Bench:
         if self.peer_python is None:
             raise UserError("the peer's environment is missing (see the phase above)")
         self._runs += 1
-        spec = self.work / "peer-spec.json"
-        spec.parent.mkdir(parents=True, exist_ok=True)
-        spec.write_text(json.dumps(feature_sets.peer_spec()))
-        host, port = self.settings.redis_endpoint
-        prefix = f"peer.{self.id}.r{self._runs}"
-        args = [
-            str(peer_venv.APP),
-            "--spec",
-            str(spec),
-            "--broker",
-            self.settings.kafka_bootstrap,
-            "--registry-url",
-            self.settings.registry_url,
-            "--topic",
-            topic,
-            "--output-prefix",
-            prefix,
-            "--redis-host",
-            host,
-            "--redis-port",
-            str(port),
-            "--commit-interval",
-            str(self.plan.peer_commit_interval_s),
-            "--fetch-bytes",
-            str(PEER_FETCH_BYTES),
-        ]
-        return QuixPeer(
-            f"quix-{self.id}-{self._runs}",
-            self.peer_python,
-            args,
-            f"bench-{self.id}-quix{self._runs}",
-            self.settings.kafka_bootstrap,
-            topic,
-            self.work,
-            processes,
-        )
+        return launch.quix_peer(
+            self.settings, self.peer_python, self.work, f"quix-{self.id}-{self._runs}", topic,
+            f"peer.{self.id}.r{self._runs}", self.plan.peer_commit_interval_s, processes,
+        )  # fmt: skip
 
     def _drains(self, label: str, make: Callable[[], FlinkJob | QuixPeer]) -> None:
         for rep in range(self.plan.runs):
@@ -394,7 +361,7 @@ class Bench:
     ) -> None:
         bootstrap = self.settings.kafka_bootstrap
         features = feature_sets.peer_features(group)
-        prefix = peer.app_args[peer.app_args.index("--output-prefix") + 1]
+        prefix = peer.output_prefix
         names = [f.name for f in features]
         got, dups = kafka_io.feature_rows(
             bootstrap, f"{prefix}.{group.name}", kafka_io.json_decoder, data.sampled, names
@@ -496,21 +463,11 @@ class Bench:
             raise UserError("a system produced no feature rows under the paced load")
 
     def _watch(self, system: FlinkJob | QuixPeer) -> Watch:
-        names = list(self.shared)
         if isinstance(system, FlinkJob):
-            by_topic = {system.config.feature_topic(g): g for g in self.shared.values()}
-            visibility = Visibility(
-                list(by_topic),
-                kafka_io.avro_decoder(self.settings.registry_url),
-                project_stored(lambda t, e: FeatureGroupRef.from_topic(t).key(e)),
-            )
+            topics = [system.config.feature_topic(g) for g in self.shared.values()]
+            visibility = project_visibility(topics, self.settings.registry_url)
         else:
-            prefix = system.app_args[system.app_args.index("--output-prefix") + 1]
-            visibility = Visibility(
-                [f"{prefix}.{n}" for n in names],
-                kafka_io.json_decoder,
-                peer_stored(lambda t, e: f"{t.rsplit('.', 1)[0]}:{t.rsplit('.', 1)[1]}:{e}"),
-            )
+            visibility = launch.visibility(system.output_prefix)
         return Watch(
             system.name,
             self.settings.kafka_bootstrap,
@@ -626,7 +583,7 @@ def notes_of(plan: Plan, results: Results, found: list[Metric]) -> dict[str, str
             )
             + f"Peer: Quix Streams 3.28.1, defaults but commit interval "
             f"{plan.peer_commit_interval_s:g} s and max.partition.fetch.bytes "
-            f"{PEER_FETCH_BYTES}; one process per parallelism step."
+            f"{launch.FETCH_BYTES}; one process per parallelism step."
         ),
         "Targets": "\n".join(summary.targets(found, plan.parallelisms)),
         "Profile": "\n\n".join(
@@ -657,8 +614,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+    run_main(main)

@@ -12,7 +12,6 @@ Only windows that close while the load runs count: after it stops, time stands s
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -23,6 +22,8 @@ from typing import Any
 import redis
 from confluent_kafka import Consumer
 
+from benchmarks import kafka_io
+from flink_jobs.online_store import FeatureGroupRef
 from flink_jobs.topic_tail import as_ms
 
 LOOKUP_EVERY_S = 2.0
@@ -38,23 +39,15 @@ class Visibility:
     stored: Callable[[redis.Redis[bytes], str, str], tuple[int, int] | None]
 
 
-def project_stored(key_of: Callable[[str, str], str]) -> Callable[..., tuple[int, int] | None]:
-    def stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
-        end, written = client.hmget(key_of(topic, entity), ["_window_end_ms", "_written_at_ms"])
-        return (int(end), int(written)) if end and written else None
-
-    return stored
+def project_stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
+    key = FeatureGroupRef.from_topic(topic).key(entity)
+    end, written = client.hmget(key, ["_window_end_ms", "_written_at_ms"])
+    return (int(end), int(written)) if end and written else None
 
 
-def peer_stored(key_of: Callable[[str, str], str]) -> Callable[..., tuple[int, int] | None]:
-    def stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
-        raw = client.get(key_of(topic, entity))
-        if raw is None:
-            return None
-        value = json.loads(raw)
-        return int(value["window_end"]), int(value["_written_at_ms"])
-
-    return stored
+def project_visibility(topics: list[str], registry_url: str) -> Visibility:
+    """The project's feature topics (Confluent Avro) and the writer's Redis hashes."""
+    return Visibility(topics, kafka_io.avro_decoder(registry_url), project_stored)
 
 
 @dataclass(eq=False)  # a Thread must stay hashable

@@ -21,6 +21,7 @@ from benchmarks.dataset import prepare_backlog
 from benchmarks.drain import measure
 from benchmarks.report import Metric, write
 from benchmarks.systems import FlinkJob
+from flink_jobs.errors import run_main
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import load_settings
 
@@ -92,4 +93,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

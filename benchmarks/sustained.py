@@ -1,22 +1,23 @@
-"""The sustainable throughput of the feature job on the running local stack, step by step.
+"""The sustainable throughput of a system on the running local stack, step by step.
 
-    .venv/bin/python -m benchmarks.sustained [--groups user_activity,...] [--step-s 120]
+    .venv/bin/python -m benchmarks.sustained [--system project|quix] [--groups ...]
 
-Each load step gets topics of its own (no backlog carried over), starts the feature job
-(benchmarks.systems.FlinkJob) and, once it runs, the open-loop replayer
-(benchmarks.replay) as a process of its own at the step's rate. While the load runs, the
-job's consumer-group lag is read about once a second (benchmarks.kafka_io: committed
-offsets, so its slope is taken over the lower envelope of a 1.5-checkpoint window), the
-CPU of the TaskManager, the writer and the replayer is sampled (benchmarks.procstat) and
-a freshness watch (benchmarks.freshness) times each feature row from window close to
-visible in Redis and to a read_committed consumer of Kafka. The engine makes an event
-visible only when its window closes, so this is window close -> visible, named so; the
-verdict uses Redis (the serving store). Then the job stops and the step's topics and
-keys are deleted. benchmarks.sustain judges each step (lag flat, freshness p99 within
---bound-ms, the load kept) and searches the rate: up by 2x from --low, then bisecting.
+Each load step gets topics of its own (no backlog carried over), starts the system's job
+(benchmarks.contenders: the project's feature job and writer, or the Quix Streams peer)
+and, once it runs, the open-loop replayer (benchmarks.replay) as a process of its own at
+the step's rate. While the load runs, the job's lag is read about once a second (records
+appended it has not read: the Flink source's offset gauges, the peer's committed
+offsets; the slope is taken over the lower envelope of a 1.5-checkpoint window), the CPU
+of the job's processes and the replayer is sampled (benchmarks.procstat) and a freshness
+watch (benchmarks.freshness) times each feature row from window close to visible in
+Redis and to a read_committed consumer of Kafka. The engines make an event visible only
+when its window closes, so this is window close -> visible, named so; the verdict uses
+Redis (the serving store). Then the job stops and the step's topics and keys are
+deleted. benchmarks.sustain judges each step (lag flat, freshness p99 within --bound-ms,
+the load kept) and searches the rate: up by 2x from --low, then bisecting.
 
-Results: <results dir>/sustained[-<groups>].{json,md} with the curve in the notes, and
-<name>-curve.png. Start the stack first (`sportsfeat stack up`).
+Results: <results dir>/sustained[-<system>][-<groups>].{json,md} with the curve in the
+notes, and <name>-curve.png. Start the stack first (`sportsfeat stack up`).
 """
 
 from __future__ import annotations
@@ -35,21 +36,22 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Protocol
 
-from benchmarks import kafka_io, plots, sustain
+from benchmarks import plots, sustain
 from benchmarks.bench import BOUND_MS, load_seconds, preflight
 from benchmarks.cleanup import delete_run_data
+from benchmarks.contenders import Contender, Project, Quix, job_name
 from benchmarks.dataset import PARTITIONS, register_source
 from benchmarks.flink_rest import FlinkRest
-from benchmarks.freshness import Visibility, Watch, project_stored
+from benchmarks.freshness import Watch
+from benchmarks.peer import venv as peer_venv
 from benchmarks.procstat import Usage
 from benchmarks.replay import ReplayReport, Schedule
 from benchmarks.report import Metric, write
 from benchmarks.stats import quantile
-from benchmarks.systems import FlinkJob
-from flink_jobs.errors import UserError
+from benchmarks.systems import FlinkJob, System
+from flink_jobs.errors import UserError, run_main
 from flink_jobs.features.catalogue import INTERACTIONS
 from flink_jobs.job_config import JobConfig
-from flink_jobs.online_store import FeatureGroupRef
 from flink_jobs.settings import PROJECT_ROOT, Settings, load_settings
 from flink_jobs.topics import ensure_topics
 
@@ -64,6 +66,7 @@ REPLAY_GRACE_S = 120.0  # the replayer's start-up, lead and final flush, beyond 
 MIN_FIT_S = 10.0  # lag samples at least this long must remain after warm-up and envelope
 CANCEL_S = 60.0  # a cancelled job is gone by then
 DEFAULT_BOUND_MS = 15_000.0  # see --bound-ms
+SYSTEMS = ("project", "quix")
 EPILOG = """\
 A smoke test of the path (two short steps, a few minutes):
     .venv/bin/python -m benchmarks.sustained --low 500 --high 1000 --max-steps 2 \\
@@ -125,6 +128,12 @@ class Cpu(Protocol):
 class Stack(Protocol):
     """The stack as one step uses it; a step's topics and keys are named by its namespace."""
 
+    @property
+    def label(self) -> str: ...  # what runs, in the report
+
+    @property
+    def served(self) -> str: ...  # where the verdict's freshness is read: "Redis" or "Kafka"
+
     def source(self, namespace: str) -> str: ...  # a new source topic, schema registered
 
     def job(self, namespace: str) -> Job: ...  # not started
@@ -176,7 +185,7 @@ class StepRecord:
     kafka_p50_ms: float | None  # window close -> read_committed Kafka
     kafka_p99_ms: float | None
     rows_kafka: int  # freshness samples
-    rows_redis: int
+    rows_served: int  # in the store the verdict reads
     lag_samples: int  # while the load ran
     replay: ReplayReport
 
@@ -205,7 +214,8 @@ def measure_step(
             watch.closes_until(report.last_due_ms)
         stack.sleep(plan.settle_s)
         watch.stop()
-        return assemble(namespace, rate, ticks, report, watch.kafka_ms, watch.redis_ms, plan)
+        served = watch.redis_ms if stack.served == "Redis" else watch.kafka_ms
+        return assemble(namespace, rate, ticks, report, watch.kafka_ms, served, plan)
     finally:
         if load is not None:
             load.kill()
@@ -240,7 +250,7 @@ def follow(stack: Stack, job: Job, namespace: str, load: Load, usage: Cpu, plan:
 
 
 def assemble(namespace: str, rate: float, ticks: Sequence[Tick], report: ReplayReport,
-             kafka_ms: Sequence[float], redis_ms: Sequence[float],
+             kafka_ms: Sequence[float], served_ms: Sequence[float],
              plan: StepPlan) -> StepRecord:  # fmt: skip
     """The step's figures over the load's span (its first to its last scheduled send)."""
     if report.first_due_ms is None or report.last_due_ms is None:
@@ -250,7 +260,7 @@ def assemble(namespace: str, rate: float, ticks: Sequence[Tick], report: ReplayR
     during = [t for t in ticks if start <= t.t_s <= end]
     lags = [sustain.LagSample(t.t_s, t.lag) for t in during]
     result = sustain.StepResult.of(
-        rate, duration, lags, redis_ms, cpu_between(during, duration), load=REPLAYER,
+        rate, duration, lags, served_ms, cpu_between(during, duration), load=REPLAYER,
         skip_s=plan.warmup_s, envelope_s=plan.envelope_s, load_late_p99_ms=report.late_p99_ms,
     )  # fmt: skip
     return StepRecord(
@@ -259,7 +269,7 @@ def assemble(namespace: str, rate: float, ticks: Sequence[Tick], report: ReplayR
         quantile(kafka_ms, 0.5) if kafka_ms else None,
         quantile(kafka_ms, 0.99) if kafka_ms else None,
         len(kafka_ms),
-        len(redis_ms),
+        len(served_ms),
         len(lags),
         report,
     )
@@ -280,7 +290,7 @@ def cpu_between(ticks: Sequence[Tick], duration_s: float) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Options:
-    groups: str  # comma-separated; "": the whole catalogue
+    groups: str  # the project's, comma-separated; "": the whole catalogue
     low: float
     high: float
     step: StepPlan
@@ -288,15 +298,13 @@ class Options:
     users: int
     max_steps: int
     precision: float
-
-    @property
-    def subset(self) -> str:
-        return "full catalogue" if not self.groups else f"groups {self.groups}"
+    system: str = "project"  # one of SYSTEMS
 
     @property
     def name(self) -> str:
-        """The results' file name: the whole catalogue's or a group set's."""
-        return "sustained" if not self.groups else "sustained-" + self.groups.replace(",", "+")
+        """The results' file name: sustained[-<system>][-<groups>]."""
+        parts = ["sustained"] + ([self.system] if self.system != "project" else [])
+        return "-".join(parts + ([self.groups.replace(",", "+")] if self.groups else []))
 
 
 @dataclass
@@ -383,30 +391,32 @@ def execute(run: Run, results_dir: Path) -> int:
 def publish(run: Run, found: sustain.Search, failures: list[str], results_dir: Path) -> Path:
     """<name>.json/.md (sustain's table in the notes) and <name>-curve.png."""
     o = run.options
-    path = write(o.name, metrics(run.records, o, found), notes(run, found, failures), results_dir)
+    figures = metrics(run.records, run.stack, found)
+    path = write(o.name, figures, notes(run, found, failures), results_dir)
     if found.steps:
         plots.sustained(found, results_dir / f"{o.name}-curve.png", o.bound_ms)
     return path
 
 
-def metrics(records: Sequence[StepRecord], o: Options, found: sustain.Search) -> list[Metric]:
+def metrics(records: Sequence[StepRecord], stack: Stack, found: sustain.Search) -> list[Metric]:
     out = []
     if found.sustainable is not None:
-        system = f"project: {o.subset}, parallelism 1"
-        out.append(Metric.of(system, "sustainable throughput", "events/s", [found.sustainable]))
+        sustainable = [found.sustainable]
+        out.append(Metric.of(stack.label, "sustainable throughput", "events/s", sustainable))
     for record in sorted(records, key=lambda r: r.result.rate):
-        out += step_metrics(record)
+        out += step_metrics(record, stack.served)
     return out
 
 
-def step_metrics(record: StepRecord) -> list[Metric]:
+def step_metrics(record: StepRecord, served: str) -> list[Metric]:
     r, system = record.result, f"step at {record.result.rate:,.0f} events/s"
-    figures: list[tuple[str, str, float | None]] = [
-        ("lag slope", "records/s", r.lag_slope),
-        ("window close -> Redis p50", "ms", r.freshness_p50_ms),
-        ("window close -> Redis p99", "ms", r.freshness_p99_ms),
-        ("window close -> Kafka p50", "ms", record.kafka_p50_ms),
-        ("window close -> Kafka p99", "ms", record.kafka_p99_ms),
+    fresh = [(r.freshness_p50_ms, record.kafka_p50_ms), (r.freshness_p99_ms, record.kafka_p99_ms)]
+    figures: list[tuple[str, str, float | None]] = [("lag slope", "records/s", r.lag_slope)]
+    for (at_served, at_kafka), p in zip(fresh, ("p50", "p99"), strict=True):
+        figures.append((f"window close -> {served} {p}", "ms", at_served))
+        if served != "Kafka":
+            figures.append((f"window close -> Kafka {p}", "ms", at_kafka))
+    figures += [
         *((f"CPU ({role})", "cores", cores) for role, cores in sorted(r.cpu.items())),
         ("replay lateness p99", "ms", record.replay.late_p99_ms),
         ("replayer CPU, its own count", "cores", record.replay.cores),
@@ -418,24 +428,27 @@ def step_metrics(record: StepRecord) -> list[Metric]:
 def notes(run: Run, found: sustain.Search, failures: list[str]) -> dict[str, str]:
     o, tolerance = run.options, sustain.Tolerance()
     how = (
-        f"The feature job ({o.subset}, parallelism 1) on the local stack, one load step at a "
+        f"{run.stack.label} on the local stack, one load step at a "
         f"time, each on topics of its own: the open-loop replayer (benchmarks.replay, "
         f"{o.users:,} users, event time = scheduled send time) offers a fixed rate for "
         f"{o.step.step_s:g} s (longer if needed to pass a minute boundary by more than the "
-        f"{BOUND_MS / 1000:g} s watermark bound). Lag: the job's consumer group, from the "
-        f"offsets it commits on its {CHECKPOINT_S} s checkpoints, read every "
-        f"{o.step.lag_every_s:g} s; its slope (Theil-Sen) over the lower envelope of "
+        f"{BOUND_MS / 1000:g} s watermark bound). Lag: records appended that the job has "
+        "not read (a Flink job's read position from its source's offset gauges over REST, "
+        f"the peer's from the offsets it commits), read every {o.step.lag_every_s:g} s; "
+        "its slope (Theil-Sen) over the lower envelope of "
         f"{o.step.envelope_s:g} s, after a warm-up of {o.step.warmup_s:g} s. Freshness: "
-        "window close (window end + the bound) -> visible in Redis (the writer's write "
+        "window close (window end + the bound) -> visible in Redis (the store's write "
         "stamp, sampled entities) and -> seen by a read_committed Kafka consumer; the "
-        "engine makes an event visible only when its window closes, so event -> visible "
-        "is not measured apart; the curve's freshness columns are window close -> Redis. "
+        "engines make an event visible only when its window closes, so event -> visible "
+        f"is not measured apart; the curve's freshness columns are window close -> "
+        f"{run.stack.served}. "
         "A step is sustained when the lag grows by at most "
         f"{tolerance.share:.0%} of the rate per second (at least {tolerance.floor:g} "
-        f"records/s), the Redis p99 is within {o.bound_ms:,.0f} ms and the replayer's p99 "
-        f"send lateness within {sustain.LATE_BOUND_MS:g} ms. Search: from {o.low:,.0f} "
-        f"events/s up by 2x to at most {o.high:,.0f}, then bisection to {o.precision:.0%}, "
-        f"at most {o.max_steps} steps. CPU: /proc utime+stime over the load, in cores."
+        f"records/s), the {run.stack.served} p99 is within {o.bound_ms:,.0f} ms and the "
+        f"replayer's p99 send lateness within {sustain.LATE_BOUND_MS:g} ms. Search: from "
+        f"{o.low:,.0f} events/s up by 2x to at most {o.high:,.0f}, then bisection to "
+        f"{o.precision:.0%}, at most {o.max_steps} steps. CPU: /proc utime+stime over the "
+        "load, in cores."
     )
     return {
         "How": how,
@@ -450,46 +463,38 @@ def notes(run: Run, found: sustain.Search, failures: list[str]) -> dict[str, str
 
 @dataclass
 class LocalStack:
-    """The running stack (benchmarks.systems, kafka_io, freshness, procstat, cleanup)."""
+    """The running stack (benchmarks.contenders, kafka_io, freshness, procstat, cleanup)."""
 
     settings: Settings
-    groups: str = ""
+    contender: Contender
     users: int = 100_000
-    _jobs: dict[str, FlinkJob] = field(default_factory=dict, init=False, repr=False)
+    _jobs: dict[str, System] = field(default_factory=dict, init=False, repr=False)
 
-    def config(self, namespace: str) -> JobConfig:
-        name = f"{namespace}-job"
-        return JobConfig(
-            bootstrap=self.settings.kafka_bootstrap, registry_url=self.settings.registry_url,
-            groups=self.groups, namespace=namespace, consumer_group=name, job_name=name,
-        )  # fmt: skip
+    @property
+    def label(self) -> str:
+        return self.contender.label
+
+    @property
+    def served(self) -> str:
+        return self.contender.served
 
     def source(self, namespace: str) -> str:
-        topic = self.config(namespace).source_topic(INTERACTIONS)
+        topic = f"{INTERACTIONS.topic}.{namespace}"
         ensure_topics(self.settings.kafka_bootstrap, [topic], PARTITIONS)
         register_source(self.settings.registry_url, topic)
         return topic
 
-    def job(self, namespace: str) -> FlinkJob:
-        config = self.config(namespace)
-        self._jobs[namespace] = FlinkJob(self.settings, config.job_name, config)
+    def job(self, namespace: str) -> System:
+        self._jobs[namespace] = self.contender.job(namespace, f"{INTERACTIONS.topic}.{namespace}")
         return self._jobs[namespace]
 
     def lag(self, namespace: str) -> int:
-        config = self.config(namespace)
-        topic = config.source_topic(INTERACTIONS)
-        return kafka_io.lag(config.bootstrap, config.consumer_group, topic)
+        return self.contender.lag(namespace)
 
     def watch(self, namespace: str) -> Watch:
-        config = self.config(namespace)
-        visibility = Visibility(
-            [config.feature_topic(g) for g in config.feature_groups()],
-            kafka_io.avro_decoder(self.settings.registry_url),
-            project_stored(lambda t, e: FeatureGroupRef.from_topic(t).key(e)),
-        )
         sampled = Schedule(1.0, 0, 0, self.users).dataset().sampled  # the replayer's sample
-        return Watch(config.job_name, self.settings.kafka_bootstrap, self.settings.redis_url,
-                     visibility, sampled, BOUND_MS)  # fmt: skip
+        return Watch(job_name(namespace), self.settings.kafka_bootstrap, self.settings.redis_url,
+                     self.contender.visibility(namespace), sampled, BOUND_MS)  # fmt: skip
 
     def replay(self, topic: str, rate: float, seconds: float) -> Replay:
         log = self.settings.state_dir / "bench" / f"{topic}.replay.log"
@@ -502,13 +507,13 @@ class LocalStack:
         """Once the step's job is gone (a cancelling job's sinks would write on), its topics
         and keys; the next step's job then finds its slot free too."""
         job = self._jobs.pop(namespace, None)
-        if job is not None and job.job_id is not None:
+        if isinstance(job, FlinkJob) and job.job_id is not None:
             rest, job_id = FlinkRest(self.settings.flink_rest_url), job.job_id
             await_gone(lambda: rest.state(job_id), f"{job.name} ({job_id})")
-        delete_run_data(self.settings, ours(namespace), [f"feat:*_{namespace}:*"])
+        delete_run_data(self.settings, ours(namespace), self.contender.keys(namespace))
 
     def sweep(self, tag: str) -> None:
-        delete_run_data(self.settings, lambda topic: tag in topic, [f"feat:*{tag}*"])
+        delete_run_data(self.settings, lambda topic: tag in topic, [f"feat:*{tag}*", f"*{tag}*"])
 
     def now(self) -> float:
         return time.time()
@@ -614,6 +619,13 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
+        "--system",
+        choices=SYSTEMS,
+        default="project",
+        help="what to measure: the project's feature job and writer, or the peer (Quix "
+        "Streams, its own groups) [%(default)s]",
+    )
+    p.add_argument(
         "--groups",
         type=groups_arg,
         default="",
@@ -690,26 +702,31 @@ def parse(argv: list[str] | None = None) -> Options:
         p.error(f"--step-s {a.step_s:g} leaves under {MIN_FIT_S:g} s of lag samples after the "
                 f"{a.warmup_s:g} s warm-up and the {ENVELOPE_S:g} s envelope: lower "
                 f"--warmup-s or raise --step-s")  # fmt: skip
+    if a.groups and a.system != "project":
+        p.error(f"--groups chooses the project's groups; {a.system} computes its own")
     step = StepPlan(a.step_s, a.warmup_s)
-    return Options(a.groups, a.low, a.high, step, a.bound_ms, a.users, a.max_steps, a.precision)
+    return Options(a.groups, a.low, a.high, step, a.bound_ms, a.users, a.max_steps, a.precision,
+                   a.system)  # fmt: skip
+
+
+def contender(settings: Settings, o: Options, say: Callable[[str], None]) -> Contender:
+    if o.system == "quix":
+        return Quix(settings, peer_venv.ensure(settings, say))
+    return Project(settings, o.groups)
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
     settings = load_settings()
     preflight(settings)
-    stack = LocalStack(settings, options.groups, options.users)
     say: Callable[[str], None] = partial(print, flush=True)
+    stack = LocalStack(settings, contender(settings, options, say), options.users)
     o = options
-    say(f"sustained: {o.subset}, {o.low:,.0f}..{o.high:,.0f} events/s, steps of "
+    say(f"sustained: {stack.label}, {o.low:,.0f}..{o.high:,.0f} events/s, steps of "
         f"{o.step.step_s:g} s (at most {o.max_steps}), freshness p99 bound "
         f"{o.bound_ms:,.0f} ms")  # fmt: skip
     return execute(Run(stack, options, say), settings.results_dir)
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+    run_main(main)

@@ -155,6 +155,11 @@ class QuixPeer:
         self._ends: kafka_io.Offsets = {}
         self._partitions: list[int] = []
 
+    @property
+    def output_prefix(self) -> str:
+        """Of the Kafka topics and Redis keys the app writes (its --output-prefix)."""
+        return self.app_args[self.app_args.index("--output-prefix") + 1]
+
     def log(self, i: int) -> Path:
         return self.work_dir / f"{self.name}-{i}.log"
 
@@ -189,11 +194,11 @@ class QuixPeer:
         )
         if not any(found.values()):
             return None
-        if self._rekeyed_lag():  # not drained while re-keyed rows wait: one short per partition
+        if self.rekeyed_lag():  # not drained while re-keyed rows wait: one short per partition
             return {p: min(offset, self._ends[p] - 1) for p, offset in found.items()}
         return found
 
-    def _rekeyed_lag(self) -> int:
+    def rekeyed_lag(self) -> int:
         """Rows re-keyed (group_by) into the peer's repartition topics, not processed yet:
         they are part of the backlog too (a content window closes only after them)."""
         prefix = f"repartition__{self.consumer_group}--"

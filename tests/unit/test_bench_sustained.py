@@ -139,6 +139,9 @@ class FakeStack:
     """A job that consumes up to `capacity` events/s: the lag grows by what it cannot,
     over a jittery baseline; freshness p99 rises with the rate."""
 
+    label = "project: full catalogue, parallelism 1"
+    served = "Redis"
+
     def __init__(self, capacity: float = 5_000.0, fail_on_step: int | None = None,
                  late_ms: float = 2.0) -> None:  # fmt: skip
         self.clock = FakeClock()
@@ -217,7 +220,7 @@ def test_one_step_is_assembled_from_the_lag_freshness_and_cpu_samples() -> None:
     assert r.load_cpu_share == pytest.approx(0.3 / (os.cpu_count() or 1), rel=0.01)
     assert r.load_late_p99_ms == 2.0
     assert 110 <= record.lag_samples <= 121  # about once a second over the load's span
-    assert (record.rows_kafka, record.rows_redis) == (5, 5)
+    assert (record.rows_kafka, record.rows_served) == (5, 5)
     # the job ran before the load, the watch counted windows closed after the warm-up and
     # by the load's end, and everything was stopped and deleted
     assert job.events == ["start", "stop"]
@@ -382,8 +385,9 @@ def test_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         sustained.main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--groups", "--low", "--high", "--step-s", "--warmup-s", "--bound-ms",
-                   "--users", "--max-steps", "--precision", "window close -> Redis"):  # fmt: skip
+    for option in ("--system", "--groups", "--low", "--high", "--step-s", "--warmup-s",
+                   "--bound-ms", "--users", "--max-steps", "--precision",
+                   "window close -> Redis"):  # fmt: skip
         assert option in out
 
 
@@ -401,6 +405,8 @@ def test_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         (["--step-s", "40"], "leaves under 10 s of lag samples"),
         (["--groups", "user_activity,nope"], "unknown feature groups ['nope']"),
         (["--low", "many"], "invalid float value: 'many'"),
+        (["--system", "quix", "--groups", "user_activity"], "quix computes its own"),
+        (["--system", "spark"], "invalid choice: 'spark'"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(
@@ -414,8 +420,9 @@ def test_bad_arguments_exit_2_with_a_clear_message(
 
 def test_the_defaults_search_the_whole_catalogue_in_2_minute_steps() -> None:
     o = parse([])
-    assert (o.groups, o.name, o.step.step_s, o.subset) == ("", "sustained", 120, "full catalogue")
+    assert (o.groups, o.name, o.step.step_s, o.system) == ("", "sustained", 120, "project")
     g = parse(["--groups", " user_activity, user_session ", "--step-s", "40", "--warmup-s", "10"])
     assert g.groups == "user_activity,user_session"
     assert g.name == "sustained-user_activity+user_session"
     assert (g.step.step_s, g.step.warmup_s) == (40, 10)
+    assert parse(["--system", "quix"]).name == "sustained-quix"

@@ -1,0 +1,116 @@
+"""The systems the sustained search measures, each as the local stack runs it: how a step's
+job is made, how far behind its consumers are, where its rows become visible, which Redis
+keys are its own. A step's topics, consumer group and keys carry its namespace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from benchmarks import kafka_io
+from benchmarks.freshness import Visibility, project_visibility
+from benchmarks.peer import launch
+from benchmarks.systems import FlinkJob, QuixPeer, System
+from flink_jobs.features.catalogue import INTERACTIONS
+from flink_jobs.job_config import JobConfig
+from flink_jobs.settings import Settings
+
+PEER_COMMIT_S = 5.0  # Quix Streams' default commit interval
+
+
+class Contender(Protocol):
+    @property
+    def label(self) -> str: ...  # in the report: what ran, at which parallelism
+
+    @property
+    def served(self) -> str: ...  # where the verdict reads freshness: "Redis" or "Kafka"
+
+    def job(self, namespace: str, topic: str) -> System: ...  # reads `topic`; not started
+
+    def lag(self, namespace: str) -> int: ...  # records not processed yet
+
+    def visibility(self, namespace: str) -> Visibility: ...
+
+    def keys(self, namespace: str) -> list[str]: ...  # Redis key patterns of the step
+
+
+def job_name(namespace: str) -> str:
+    """The step's job, and its consumer group."""
+    return f"{namespace}-job"
+
+
+@dataclass
+class Project:
+    """The feature job (`groups`; "" = the whole catalogue) and the online-store writer."""
+
+    settings: Settings
+    groups: str = ""
+    served: str = "Redis"
+    _jobs: dict[str, FlinkJob] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        subset = "full catalogue" if not self.groups else f"groups {self.groups}"
+        return f"project: {subset}, parallelism 1"
+
+    def config(self, namespace: str) -> JobConfig:
+        name = job_name(namespace)
+        return JobConfig(
+            bootstrap=self.settings.kafka_bootstrap, registry_url=self.settings.registry_url,
+            groups=self.groups, namespace=namespace, consumer_group=name, job_name=name,
+        )  # fmt: skip
+
+    def job(self, namespace: str, topic: str) -> FlinkJob:
+        config = self.config(namespace)
+        self._jobs[namespace] = FlinkJob(self.settings, config.job_name, config)
+        return self._jobs[namespace]
+
+    def lag(self, namespace: str) -> int:
+        """Records appended that the job's source has not read: its read position comes
+        from the source's offset gauges (REST, fresh each second), not from the offsets it
+        commits on checkpoints (a 10 s sawtooth that buries a slow growth)."""
+        job = self._jobs[namespace]
+        read = job.consumed() or {}
+        ends = kafka_io.end_offsets(job.config.bootstrap, job.config.source_topic(INTERACTIONS))
+        return sum(end - read.get(p, 0) for p, end in ends.items())
+
+    def visibility(self, namespace: str) -> Visibility:
+        config = self.config(namespace)
+        topics = [config.feature_topic(g) for g in config.feature_groups()]
+        return project_visibility(topics, self.settings.registry_url)
+
+    def keys(self, namespace: str) -> list[str]:
+        return [f"feat:*_{namespace}:*"]
+
+
+@dataclass
+class Quix:
+    """The peer: one Quix Streams app (its groups, benchmarks.feature_sets) with its Redis
+    sink; its lag counts the rows it re-keyed into its repartition topics too."""
+
+    settings: Settings
+    python: Path  # of the peer's own venv (benchmarks.peer.venv.ensure)
+    label: str = "peer: Quix Streams 3.28.1, 1 process"
+    served: str = "Redis"
+    _peers: dict[str, QuixPeer] = field(default_factory=dict, init=False, repr=False)
+
+    def job(self, namespace: str, topic: str) -> QuixPeer:
+        work = self.settings.state_dir / "bench" / namespace
+        peer = launch.quix_peer(self.settings, self.python, work, job_name(namespace), topic,
+                                self.prefix(namespace), PEER_COMMIT_S)  # fmt: skip
+        self._peers[namespace] = peer
+        return peer
+
+    def prefix(self, namespace: str) -> str:
+        return f"peer.{namespace}"
+
+    def lag(self, namespace: str) -> int:
+        peer = self._peers[namespace]
+        return kafka_io.lag(peer.bootstrap, peer.consumer_group, peer.topic) + peer.rekeyed_lag()
+
+    def visibility(self, namespace: str) -> Visibility:
+        return launch.visibility(self.prefix(namespace))
+
+    def keys(self, namespace: str) -> list[str]:
+        return [f"{self.prefix(namespace)}:*"]
