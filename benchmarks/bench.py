@@ -44,7 +44,7 @@ from benchmarks.peer import launch
 from benchmarks.peer import venv as peer_venv
 from benchmarks.report import Metric, write
 from benchmarks.summary import Results
-from benchmarks.systems import FlinkJob, QuixPeer, consumer_perf, stack_pid
+from benchmarks.systems import FlinkJob, QuixPeer, Work, consumer_perf, stack_pid
 from flink_jobs.drills.load import SteadyLoad
 from flink_jobs.errors import UserError, run_main
 from flink_jobs.features.catalogue import INTERACTIONS
@@ -163,11 +163,11 @@ class Bench:
                 self.results.perf.append(result)
                 self.say(f"    {result.rate:,.0f} events/s")
         for p in plan.parallelisms:
-            self._drains(summary.flink_limit(p), partial(self._flink, "limit", "", p, True))
+            self._drains(summary.flink_limit(p), partial(self._flink, "limit", "", p, Work.READ))
         # What the dead-letter decoding costs: the read with Flink's own Avro format (it drains
         # the quick backlog before the first progress sample: full runs only).
         if not plan.quick:
-            plain = partial(self._flink, "plain", "", 1, True, plain_avro=True)
+            plain = partial(self._flink, "plain", "", 1, Work.READ_PLAIN_AVRO)
             self._drains(summary.flink_plain_avro(1), plain)
         builtin = ",".join(g.name for g in feature_sets.built_in_groups())
         for p in plan.parallelisms:
@@ -192,8 +192,8 @@ class Bench:
     # --- drains ----------------------------------------------------------------------
 
     def _flink(
-        self, kind: str, groups: str, p: int, read_only: bool = False, source: str | None = None,
-        plain_avro: bool = False,
+        self, kind: str, groups: str, p: int, work: Work = Work.FEATURES,
+        source: str | None = None,
     ) -> FlinkJob:  # fmt: skip
         self._runs += 1
         name = f"bench-{self.id}-{kind}{self._runs}"
@@ -207,7 +207,7 @@ class Bench:
             job_name=name,
             parallelism=p,
         )
-        return FlinkJob(self.settings, name, config, read_only=read_only, plain_avro=plain_avro)
+        return FlinkJob(self.settings, name, config, work)
 
     def _peer(self, processes: int, topic: str) -> QuixPeer:
         if self.peer_python is None:
@@ -464,7 +464,7 @@ class Bench:
 
     def _watch(self, system: FlinkJob | QuixPeer) -> Watch:
         if isinstance(system, FlinkJob):
-            topics = [system.config.feature_topic(g) for g in self.shared.values()]
+            topics = {system.config.feature_topic(g): g.name for g in self.shared.values()}
             visibility = project_visibility(topics, self.settings.registry_url)
         else:
             visibility = launch.visibility(system.output_prefix)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from benchmarks import kafka_io
+from benchmarks import flink_sql_job, kafka_io
 from benchmarks.freshness import Visibility, project_visibility
 from benchmarks.peer import launch
-from benchmarks.systems import FlinkJob, QuixPeer, System
+from benchmarks.systems import FlinkJob, QuixPeer, System, Work
 from flink_jobs.features.catalogue import INTERACTIONS
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import Settings
@@ -47,6 +47,7 @@ class Project:
     settings: Settings
     groups: str = ""
     served: str = "Redis"
+    work: Work = Work.FEATURES
     _jobs: dict[str, FlinkJob] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -63,7 +64,7 @@ class Project:
 
     def job(self, namespace: str, topic: str) -> FlinkJob:
         config = self.config(namespace)
-        self._jobs[namespace] = FlinkJob(self.settings, config.job_name, config)
+        self._jobs[namespace] = FlinkJob(self.settings, config.job_name, config, self.work)
         return self._jobs[namespace]
 
     def lag(self, namespace: str) -> int:
@@ -77,11 +78,31 @@ class Project:
 
     def visibility(self, namespace: str) -> Visibility:
         config = self.config(namespace)
-        topics = [config.feature_topic(g) for g in config.feature_groups()]
+        topics = {config.feature_topic(g): g.name for g in config.feature_groups()}
         return project_visibility(topics, self.settings.registry_url)
 
     def keys(self, namespace: str) -> list[str]:
         return [f"feat:*_{namespace}:*"]
+
+
+@dataclass
+class PlainSql(Project):
+    """The peer's groups as a Flink user writes them (benchmarks.flink_sql_job): its rows
+    go to Kafka only (at-least-once), so the verdict reads Kafka."""
+
+    served: str = "Kafka"
+    work: Work = Work.PLAIN_SQL
+
+    @property
+    def label(self) -> str:
+        return "plain Flink SQL: the peer's groups, window TVFs, parallelism 1"
+
+    def visibility(self, namespace: str) -> Visibility:
+        topics = dict(zip(flink_sql_job.topics(namespace), flink_sql_job.GROUPS, strict=True))
+        return Visibility(topics, kafka_io.json_decoder)
+
+    def keys(self, namespace: str) -> list[str]:
+        return []
 
 
 @dataclass

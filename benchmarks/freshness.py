@@ -33,10 +33,11 @@ LOOKUP_EVERY_S = 2.0
 class Visibility:
     """Where one system's rows become visible and how to read them."""
 
-    topics: list[str]
+    topics: dict[str, str]  # topic -> the feature group whose rows it carries
     decode: Callable[[bytes], dict[str, Any]]
-    # (group topic, entity) -> (window end, written-at) stored in Redis, or None
-    stored: Callable[[redis.Redis[bytes], str, str], tuple[int, int] | None]
+    # (group topic, entity) -> (window end, written-at) stored in Redis, or None; no
+    # function: the system serves from Kafka only
+    stored: Callable[[redis.Redis[bytes], str, str], tuple[int, int] | None] | None = None
 
 
 def project_stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
@@ -45,7 +46,7 @@ def project_stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple
     return (int(end), int(written)) if end and written else None
 
 
-def project_visibility(topics: list[str], registry_url: str) -> Visibility:
+def project_visibility(topics: dict[str, str], registry_url: str) -> Visibility:
     """The project's feature topics (Confluent Avro) and the writer's Redis hashes."""
     return Visibility(topics, kafka_io.avro_decoder(registry_url), project_stored)
 
@@ -60,8 +61,8 @@ class Watch(threading.Thread):
     visibility: Visibility
     sampled: Callable[[str], bool]
     bound_ms: int
-    kafka_ms: list[float] = field(default_factory=list)
-    redis_ms: list[float] = field(default_factory=list)
+    kafka_by_group: dict[str, list[float]] = field(default_factory=dict)  # delays, ms
+    redis_by_group: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(name=f"freshness-{self.name_}", daemon=True)
@@ -69,6 +70,14 @@ class Watch(threading.Thread):
         self._closes_from = float("-inf")
         self._closes_until = float("inf")
         self._pending: dict[tuple[str, str], int] = {}  # (topic, entity) -> window end
+
+    @property
+    def kafka_ms(self) -> list[float]:
+        return [ms for delays in self.kafka_by_group.values() for ms in delays]
+
+    @property
+    def redis_ms(self) -> list[float]:
+        return [ms for delays in self.redis_by_group.values() for ms in delays]
 
     def closes_from(self, ms: float) -> None:
         """Count only windows that close from `ms` on (past a start-up the load waits out)."""
@@ -90,7 +99,7 @@ class Watch(threading.Thread):
                 "log_level": 3,
             }
         )
-        consumer.subscribe(self.visibility.topics)
+        consumer.subscribe(list(self.visibility.topics))
         store = redis.Redis.from_url(self.redis_url)
         next_lookup = time.monotonic() + LOOKUP_EVERY_S
         try:
@@ -110,18 +119,22 @@ class Watch(threading.Thread):
         close = as_ms(self.visibility.decode(raw or b"")["window_end"]) + self.bound_ms
         if not self._closes_from <= close <= self._closes_until:
             return
-        self.kafka_ms.append(now_ms - close)
-        if self.sampled(entity):
+        self.kafka_by_group.setdefault(self.visibility.topics[topic], []).append(now_ms - close)
+        if self.visibility.stored is not None and self.sampled(entity):
             self._pending[(topic, entity)] = close - self.bound_ms
 
     def _look_up(self, store: redis.Redis[bytes]) -> None:
+        stored = self.visibility.stored
+        if stored is None:
+            return
         for (topic, entity), end in list(self._pending.items()):
-            found = self.visibility.stored(store, topic, entity)
+            found = stored(store, topic, entity)
             if found is None or found[0] < end:
                 continue  # not written yet
             del self._pending[(topic, entity)]
             if found[0] == end:  # else already overwritten by a newer window
-                self.redis_ms.append(found[1] - (end + self.bound_ms))
+                delay = found[1] - (end + self.bound_ms)
+                self.redis_by_group.setdefault(self.visibility.topics[topic], []).append(delay)
 
     def stop(self) -> None:
         self._stop_event.set()

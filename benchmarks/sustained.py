@@ -39,7 +39,7 @@ from typing import IO, Protocol
 from benchmarks import plots, sustain
 from benchmarks.bench import BOUND_MS, load_seconds, preflight
 from benchmarks.cleanup import delete_run_data
-from benchmarks.contenders import Contender, Project, Quix, job_name
+from benchmarks.contenders import Contender, PlainSql, Project, Quix, job_name
 from benchmarks.dataset import PARTITIONS, register_source
 from benchmarks.flink_rest import FlinkRest
 from benchmarks.freshness import Watch
@@ -66,7 +66,7 @@ REPLAY_GRACE_S = 120.0  # the replayer's start-up, lead and final flush, beyond 
 MIN_FIT_S = 10.0  # lag samples at least this long must remain after warm-up and envelope
 CANCEL_S = 60.0  # a cancelled job is gone by then
 DEFAULT_BOUND_MS = 15_000.0  # see --bound-ms
-SYSTEMS = ("project", "quix")
+SYSTEMS = ("project", "flink-sql", "quix")
 EPILOG = """\
 A smoke test of the path (two short steps, a few minutes):
     .venv/bin/python -m benchmarks.sustained --low 500 --high 1000 --max-steps 2 \\
@@ -94,10 +94,11 @@ class Job(Protocol):
 
 
 class Freshness(Protocol):
-    """A freshness watch (benchmarks.freshness.Watch): delays in ms, window close -> seen."""
+    """A freshness watch (benchmarks.freshness.Watch): per group, the delays in ms from
+    window close to seen in Kafka and to written in Redis."""
 
-    kafka_ms: list[float]
-    redis_ms: list[float]
+    kafka_by_group: dict[str, list[float]]
+    redis_by_group: dict[str, list[float]]
 
     def start(self) -> None: ...
 
@@ -188,6 +189,21 @@ class StepRecord:
     rows_served: int  # in the store the verdict reads
     lag_samples: int  # while the load ran
     replay: ReplayReport
+    groups: dict[str, Spread] = field(default_factory=dict)  # served freshness per group
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Delays of one group's rows, ms."""
+
+    rows: int
+    p50: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(cls, delays: Sequence[float]) -> Spread:
+        return cls(len(delays), quantile(delays, 0.5), quantile(delays, 0.99), max(delays))
 
 
 def measure_step(
@@ -214,8 +230,8 @@ def measure_step(
             watch.closes_until(report.last_due_ms)
         stack.sleep(plan.settle_s)
         watch.stop()
-        served = watch.redis_ms if stack.served == "Redis" else watch.kafka_ms
-        return assemble(namespace, rate, ticks, report, watch.kafka_ms, served, plan)
+        served = watch.redis_by_group if stack.served == "Redis" else watch.kafka_by_group
+        return assemble(namespace, rate, ticks, report, watch.kafka_by_group, served, plan)
     finally:
         if load is not None:
             load.kill()
@@ -250,9 +266,12 @@ def follow(stack: Stack, job: Job, namespace: str, load: Load, usage: Cpu, plan:
 
 
 def assemble(namespace: str, rate: float, ticks: Sequence[Tick], report: ReplayReport,
-             kafka_ms: Sequence[float], served_ms: Sequence[float],
+             kafka: Mapping[str, Sequence[float]], served: Mapping[str, Sequence[float]],
              plan: StepPlan) -> StepRecord:  # fmt: skip
-    """The step's figures over the load's span (its first to its last scheduled send)."""
+    """The step's figures over the load's span (its first to its last scheduled send);
+    `kafka` and `served`: per group, the delays from window close to visible."""
+    kafka_ms = [ms for delays in kafka.values() for ms in delays]
+    served_ms = [ms for delays in served.values() for ms in delays]
     if report.first_due_ms is None or report.last_due_ms is None:
         raise UserError("the replayer sent nothing")
     start, end = report.first_due_ms / 1000, report.last_due_ms / 1000
@@ -272,6 +291,7 @@ def assemble(namespace: str, rate: float, ticks: Sequence[Tick], report: ReplayR
         len(served_ms),
         len(lags),
         report,
+        {group: Spread.of(delays) for group, delays in sorted(served.items()) if delays},
     )
 
 
@@ -454,8 +474,20 @@ def notes(run: Run, found: sustain.Search, failures: list[str]) -> dict[str, str
         "How": how,
         "Result": sustain.describe(found) if found.steps else "no step was measured",
         "Curve": sustain.markdown(found) if found.steps else "no step was measured",
+        f"Window close -> {run.stack.served} per group": per_group(run.records),
         "Failures": "\n".join(f"- {f}" for f in failures) or "none",
     }
+
+
+def per_group(records: Sequence[StepRecord]) -> str:
+    """A table: per step and group, the rows timed and their delays."""
+    lines = ["| rate (events/s) | group | rows | p50 (ms) | p99 (ms) | max (ms) |",
+             "| ---: | :--- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for record in sorted(records, key=lambda r: r.result.rate):
+        for group, d in record.groups.items():
+            lines.append(f"| {record.result.rate:,.0f} | {group} | {d.rows:,} | {d.p50:,.0f} | "
+                         f"{d.p99:,.0f} | {d.max:,.0f} |")  # fmt: skip
+    return "\n".join(lines) if len(lines) > 2 else "no row was timed"
 
 
 # --- the local stack --------------------------------------------------------------------
@@ -622,8 +654,8 @@ def parser() -> argparse.ArgumentParser:
         "--system",
         choices=SYSTEMS,
         default="project",
-        help="what to measure: the project's feature job and writer, or the peer (Quix "
-        "Streams, its own groups) [%(default)s]",
+        help="what to measure: the project's feature job and writer, the peer's groups in "
+        "plain Flink SQL (benchmarks.flink_sql_job), or the peer (Quix Streams) [%(default)s]",
     )
     p.add_argument(
         "--groups",
@@ -712,6 +744,8 @@ def parse(argv: list[str] | None = None) -> Options:
 def contender(settings: Settings, o: Options, say: Callable[[str], None]) -> Contender:
     if o.system == "quix":
         return Quix(settings, peer_venv.ensure(settings, say))
+    if o.system == "flink-sql":
+        return PlainSql(settings)
     return Project(settings, o.groups)
 
 

@@ -1,9 +1,10 @@
 """The systems the benchmark drains the backlog with, behind one small interface: start,
 report the source offsets consumed so far, name the processes doing the work, stop.
 
-- `FlinkJob`: the feature job (any group set, any parallelism) or the read-and-decode
-  limit, on the stack's cluster; progress from the Kafka source's offset gauges over
-  Flink's REST API, or, if those are missing, the offsets it commits on each checkpoint.
+- `FlinkJob`: the feature job (any group set, any parallelism), the read-and-decode
+  limit, or the peer's groups in plain Flink SQL (`Work`), on the stack's cluster; progress
+  from the Kafka source's offset gauges over Flink's REST API, or, if those are missing,
+  the offsets it commits on each checkpoint.
 - `QuixPeer`: one or more Quix Streams processes in one consumer group; progress from the
   offsets it commits (every commit interval), not at the end while rows it re-keyed into
   its repartition topics wait.
@@ -20,10 +21,11 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from benchmarks import kafka_io
+from benchmarks import flink_sql_job, kafka_io
 from benchmarks.flink_rest import Checkpoint, FlinkRest
 from benchmarks.procstat import Usage
 from flink_jobs import pipeline, submit
@@ -34,8 +36,30 @@ from flink_jobs.stack.flink_cluster import FlinkCluster
 from flink_jobs.stack.jars import kafka_classpath
 from flink_jobs.stack.service import Service
 from flink_jobs.stack.writer import OnlineStoreWriter
+from flink_jobs.topics import ensure_topics
 
 READ_JOB = Path(__file__).with_name("flink_read_job.py")
+
+
+class Work(Enum):
+    """What a FlinkJob runs."""
+
+    FEATURES = "the feature job (flink_jobs.job), its rows served by the online-store writer"
+    READ = "the read-and-decode limit (flink_read_job.py)"
+    READ_PLAIN_AVRO = "the read with Flink's avro-confluent format (flink_read_job.py)"
+    PLAIN_SQL = "the peer's groups in plain Flink SQL (flink_sql_job.py), rows in Kafka only"
+
+    def entry(self) -> list[str]:
+        """`flink run` arguments before the job's command line (not for FEATURES, which
+        flink_jobs.submit submits)."""
+        match self:
+            case Work.READ:
+                return ["-py", str(READ_JOB)]
+            case Work.READ_PLAIN_AVRO:
+                return ["-py", str(READ_JOB), "--plain-avro"]
+            case Work.PLAIN_SQL:  # -pym: it imports benchmarks (flink run's cwd is the root)
+                return ["-pym", "benchmarks.flink_sql_job"]
+        raise ValueError(f"{self.name} is submitted by flink_jobs.submit")
 
 
 class System(Protocol):
@@ -59,13 +83,12 @@ def stack_pid(service: Service, process: str) -> list[int]:
 
 @dataclass
 class FlinkJob:
-    """The feature job (read_only=False) or the read-and-decode limit (True)."""
+    """A Flink job on the stack's cluster: the feature job, or another `Work`."""
 
     settings: Settings
     name: str
     config: JobConfig
-    read_only: bool = False
-    plain_avro: bool = False  # read-only with Flink's avro-confluent format instead
+    work: Work = Work.FEATURES
     start_timeout_s: float = 180
     job_id: str | None = None
     probe: str = "source offset gauges (REST)"
@@ -79,14 +102,15 @@ class FlinkJob:
     def start(self) -> None:
         topic = self.config.source_topic(self.config.sources()[0])
         self._partitions = sorted(kafka_io.end_offsets(self.config.bootstrap, topic))
-        if self.read_only:
-            plain = ["--plain-avro"] if self.plain_avro else []
-            self.job_id = submit.flink_run(
-                self.settings, ["-py", str(READ_JOB), *plain, *self.config.argv()], self.name
-            )
-        else:
+        if self.work is Work.FEATURES:
             pipeline.prepare(self.settings, self.config, lambda _line: None)
             self.job_id = submit.submit(self.settings, self.config).job_id
+        else:
+            if self.work is Work.PLAIN_SQL:  # its sink writes only to topics that exist
+                outputs = flink_sql_job.topics(self.config.namespace)
+                ensure_topics(self.config.bootstrap, outputs, len(self._partitions))
+            argv = [*self.work.entry(), *self.config.argv()]
+            self.job_id = submit.flink_run(self.settings, argv, self.name)
         self._rest.wait_running(self.job_id, self.start_timeout_s)
 
     def consumed(self) -> dict[int, int] | None:
@@ -107,7 +131,7 @@ class FlinkJob:
 
     def roles(self) -> dict[str, list[int]]:
         roles = {"TaskManager": stack_pid(FlinkCluster(self.settings), "flink-taskmanager")}
-        if not self.read_only:
+        if self.work is Work.FEATURES:
             roles["writer"] = stack_pid(OnlineStoreWriter(self.settings), "writer")
         return roles
 
@@ -118,7 +142,7 @@ class FlinkJob:
         if self.job_id is None:
             return
         try:
-            if not self.read_only:
+            if self.work is Work.FEATURES:
                 self.processed = self.consumed() or {}
                 self._await_checkpoint(self.job_id)
             self.checkpoints = self._rest.checkpoints(self.job_id)

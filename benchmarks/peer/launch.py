@@ -37,7 +37,7 @@ def visibility(prefix: str) -> Visibility:
     """The peer's groups: JSON rows in `<prefix>.<group>`, the newest window of an entity
     in Redis at `<prefix>:<group>:<entity>`."""
     return Visibility(
-        [f"{prefix}.{g.name}" for g in feature_sets.peer_groups()],
+        {f"{prefix}.{g.name}": g.name for g in feature_sets.peer_groups()},
         kafka_io.json_decoder,
         stored,
     )

@@ -76,8 +76,8 @@ class FakeWatch:
     """Rows become visible after the load: the freshness samples appear on stop."""
 
     def __init__(self, redis_ms: list[float]) -> None:
-        self.kafka_ms: list[float] = []
-        self.redis_ms: list[float] = []
+        self.kafka_by_group: dict[str, list[float]] = {}
+        self.redis_by_group: dict[str, list[float]] = {}
         self.fresh = redis_ms
         self.from_ms: float | None = None
         self.until: float | None = None
@@ -94,8 +94,10 @@ class FakeWatch:
 
     def stop(self) -> None:
         if not self.stopped:
-            self.redis_ms += self.fresh
-            self.kafka_ms += [v + 9_000 for v in self.fresh]  # a checkpoint later
+            self.redis_by_group["user_activity"] = self.fresh[:-1]
+            self.redis_by_group["user_today"] = self.fresh[-1:]
+            later = {g: [v + 9_000 for v in d] for g, d in self.redis_by_group.items()}
+            self.kafka_by_group = later  # a checkpoint later
         self.stopped = True
 
 
@@ -212,10 +214,12 @@ def test_one_step_is_assembled_from_the_lag_freshness_and_cpu_samples() -> None:
     assert r.duration_s == pytest.approx(120, abs=0.01)
     assert r.lag_slope is not None and abs(r.lag_slope) < 5  # flat: jitter only
     assert (r.freshness_p50_ms, r.freshness_p99_ms) == (
-        sorted(watch.redis_ms)[2],
-        max(watch.redis_ms),
+        sorted(watch.fresh)[2],
+        max(watch.fresh),
     )
-    assert record.kafka_p99_ms == max(watch.kafka_ms)
+    assert record.kafka_p99_ms == max(watch.fresh) + 9_000
+    assert set(record.groups) == {"user_activity", "user_today"}
+    assert record.groups["user_today"].rows == 1
     assert r.cpu == pytest.approx(CORES, rel=0.01)
     assert r.load_cpu_share == pytest.approx(0.3 / (os.cpu_count() or 1), rel=0.01)
     assert r.load_late_p99_ms == 2.0
@@ -263,7 +267,7 @@ def test_samples_outside_the_load_are_left_out() -> None:
     before = [Tick(first - 10 + i, 10**6, {}) for i in range(10)]  # the job's start-up
     during = [Tick(first + i, 100, {"TaskManager": 1.0 * i}) for i in range(60)]
     after = [Tick(first + 61 + i, 0, {}) for i in range(5)]  # the backlog drained
-    record = assemble("ns", 1_000.0, before + during + after, report, [], [1.0], StepPlan())
+    record = assemble("ns", 1_000.0, before + during + after, report, {}, {"g": [1.0]}, StepPlan())
     assert record.lag_samples == 60
     assert record.result.lag_slope == 0
     assert record.result.cpu["TaskManager"] == pytest.approx(1.0, rel=0.02)
