@@ -464,7 +464,7 @@ class Bench:
 
     def _watch(self, system: FlinkJob | QuixPeer) -> Watch:
         if isinstance(system, FlinkJob):
-            topics = {system.config.feature_topic(g): g.name for g in self.shared.values()}
+            topics = {system.config.feature_topic(g): g for g in self.shared.values()}
             visibility = project_visibility(topics, self.settings.registry_url)
         else:
             visibility = launch.visibility(system.output_prefix)

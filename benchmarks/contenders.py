@@ -78,7 +78,7 @@ class Project:
 
     def visibility(self, namespace: str) -> Visibility:
         config = self.config(namespace)
-        topics = {config.feature_topic(g): g.name for g in config.feature_groups()}
+        topics = {config.feature_topic(g): g for g in config.feature_groups()}
         return project_visibility(topics, self.settings.registry_url)
 
     def keys(self, namespace: str) -> list[str]:

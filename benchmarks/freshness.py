@@ -1,5 +1,7 @@
 """Freshness under a paced, real-time load: for each feature row, from the moment its window
-could close (window end + the 5 s watermark bound) to the moment it is visible.
+could close (window end + the 5 s watermark bound; for a lifetime aggregate, whose rows end
+at their last event and are emitted once per tile, the end of that tile) to the moment it
+is visible.
 
 - in Kafka: when a read_committed consumer of the system's feature topic receives it;
 - in Redis: the write time the store holds with it (the project's writer stamps
@@ -23,8 +25,10 @@ import redis
 from confluent_kafka import Consumer
 
 from benchmarks import kafka_io
+from flink_jobs.features.model import FeatureGroup, Lifetime
 from flink_jobs.online_store import FeatureGroupRef
 from flink_jobs.topic_tail import as_ms
+from flink_jobs.verify.reference import ms
 
 LOOKUP_EVERY_S = 2.0
 
@@ -38,6 +42,14 @@ class Visibility:
     # (group topic, entity) -> (window end, written-at) stored in Redis, or None; no
     # function: the system serves from Kafka only
     stored: Callable[[redis.Redis[bytes], str, str], tuple[int, int] | None] | None = None
+    # topic -> tile (ms) of a group whose rows end at their last event (a lifetime
+    # aggregate, updated once per tile): such a row can close only when its tile does
+    tiles: dict[str, int] = field(default_factory=dict)
+
+    def closes(self, topic: str, window_end: int) -> int:
+        """When the row could be emitted: its window's end, or its tile's."""
+        tile = self.tiles.get(topic)
+        return window_end if tile is None else (window_end // tile + 1) * tile
 
 
 def project_stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple[int, int] | None:
@@ -46,9 +58,12 @@ def project_stored(client: redis.Redis[bytes], topic: str, entity: str) -> tuple
     return (int(end), int(written)) if end and written else None
 
 
-def project_visibility(topics: dict[str, str], registry_url: str) -> Visibility:
-    """The project's feature topics (Confluent Avro) and the writer's Redis hashes."""
-    return Visibility(topics, kafka_io.avro_decoder(registry_url), project_stored)
+def project_visibility(groups: dict[str, FeatureGroup], registry_url: str) -> Visibility:
+    """The project's feature topics (topic -> group; Confluent Avro) and the writer's Redis
+    hashes."""
+    tiles = {t: ms(g.window.tile) for t, g in groups.items() if isinstance(g.window, Lifetime)}
+    topics = {t: g.name for t, g in groups.items()}
+    return Visibility(topics, kafka_io.avro_decoder(registry_url), project_stored, tiles)
 
 
 @dataclass(eq=False)  # a Thread must stay hashable
@@ -69,7 +84,8 @@ class Watch(threading.Thread):
         self._stop_event = threading.Event()
         self._closes_from = float("-inf")
         self._closes_until = float("inf")
-        self._pending: dict[tuple[str, str], int] = {}  # (topic, entity) -> window end
+        # (topic, entity) -> (window end, when the row could close)
+        self._pending: dict[tuple[str, str], tuple[int, int]] = {}
 
     @property
     def kafka_ms(self) -> list[float]:
@@ -116,24 +132,25 @@ class Watch(threading.Thread):
 
     def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
         now_ms = time.time() * 1000
-        close = as_ms(self.visibility.decode(raw or b"")["window_end"]) + self.bound_ms
+        end = as_ms(self.visibility.decode(raw or b"")["window_end"])
+        close = self.visibility.closes(topic, end) + self.bound_ms
         if not self._closes_from <= close <= self._closes_until:
             return
         self.kafka_by_group.setdefault(self.visibility.topics[topic], []).append(now_ms - close)
         if self.visibility.stored is not None and self.sampled(entity):
-            self._pending[(topic, entity)] = close - self.bound_ms
+            self._pending[(topic, entity)] = (end, close)
 
     def _look_up(self, store: redis.Redis[bytes]) -> None:
         stored = self.visibility.stored
         if stored is None:
             return
-        for (topic, entity), end in list(self._pending.items()):
+        for (topic, entity), (end, close) in list(self._pending.items()):
             found = stored(store, topic, entity)
             if found is None or found[0] < end:
                 continue  # not written yet
             del self._pending[(topic, entity)]
             if found[0] == end:  # else already overwritten by a newer window
-                delay = found[1] - (end + self.bound_ms)
+                delay = found[1] - close
                 self.redis_by_group.setdefault(self.visibility.topics[topic], []).append(delay)
 
     def stop(self) -> None:
