@@ -4,11 +4,12 @@ feature rows read back, and the run's topics deleted afterwards."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from flink_jobs.avro_decoder import ConfluentAvroDecoder
@@ -17,6 +18,9 @@ from flink_jobs.topic_tail import as_ms, read_all
 from flink_jobs.verify.compare import Rows
 
 Offsets = dict[int, int]  # partition -> offset
+RETRY_S = 0.5
+# a partition's leader moving, or not elected yet on a topic just created
+MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
 
 
 def _consumer(bootstrap: str, group: str | None = None) -> Consumer:
@@ -31,14 +35,24 @@ def _consumer(bootstrap: str, group: str | None = None) -> Consumer:
     )
 
 
-def end_offsets(bootstrap: str, topic: str) -> Offsets:
+def end_offsets(bootstrap: str, topic: str, attempts: int = 3) -> Offsets:
+    """Per partition, the offset after the last record. Asked again, up to `attempts` times,
+    on an error Kafka calls retriable and on a leader that moves (MOVING)."""
     consumer = _consumer(bootstrap)
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in partitions
-        }
+        for attempt in range(1, attempts + 1):
+            try:
+                partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+                return {
+                    p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                    for p in partitions
+                }
+            except KafkaException as exc:
+                error = exc.args[0]
+                if attempt == attempts or not (error.retriable() or error.code() in MOVING):
+                    raise
+                time.sleep(RETRY_S)
+        raise AssertionError("unreachable")
     finally:
         consumer.close()
 
