@@ -220,7 +220,10 @@ def measure_step(
         started = stack.watch(namespace)
         started.start()
         watch = started
-        seconds = load_seconds(plan.step_s, stack.now())
+        # a minute boundary after the warm-up, so that 1-minute windows close in the span
+        # the watch counts
+        seconds = load_seconds(plan.step_s - plan.warmup_s, stack.now() + plan.warmup_s)
+        seconds += plan.warmup_s
         load = stack.replay(topic, rate, seconds)
         watch.closes_from((stack.now() + plan.warmup_s) * 1000)  # as the lag: past start-up
         usage = stack.usage({**job.roles(), REPLAYER: [load.pid]})

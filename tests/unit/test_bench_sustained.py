@@ -252,6 +252,17 @@ def test_a_short_step_is_extended_past_the_next_minute_boundary() -> None:
     assert r.lag_slope is not None
 
 
+def test_a_minute_boundary_within_the_warm_up_does_not_count() -> None:
+    stack = FakeStack()
+    stack.clock.t = START_S + 35  # the job starts in 20 s: the load 5 s before a boundary
+    plan = StepPlan(step_s=40, warmup_s=10)
+    measure_step(stack, plan, "ns1", 1_000.0, lambda _line: None)
+    load = stack.loads[0]
+    assert (load.first_s - LEAD_S) % 60 == pytest.approx(55)
+    # past the boundary after the next (+65 s) + the bound: its windows close after warm-up
+    assert load.last_s - load.first_s > 65 + 5 - LEAD_S
+
+
 def test_a_job_that_fails_mid_step_is_stopped_and_its_data_deleted() -> None:
     stack = FakeStack(fail_on_step=1)
     with pytest.raises(UserError, match="job failed"):
