@@ -35,6 +35,7 @@ JAVA_FUNCTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "LATEST": f"{_PACKAGE}.Latest",
         "EARLIEST": f"{_PACKAGE}.Earliest",
         "DECAY_SUM": f"{_PACKAGE}.DecaySum",
+        "TILES": f"{_PACKAGE}.tiles.Tiles",
     }
 )
 

@@ -176,7 +176,12 @@ def slice_end(window: Window, event_time: str) -> str:
     """SQL for the end of the first window that would hold a row at `event_time`."""
     if isinstance(window, Session):
         return f"{event_time} + {interval(window.gap)}"
-    g = _minutes(window.slice)
+    return tile_end(window.slice, event_time)
+
+
+def tile_end(tile: timedelta, event_time: str) -> str:
+    """SQL for the end of the whole-minute `tile` (aligned to the epoch) holding `event_time`."""
+    g = _minutes(tile)
     m = f"TIMESTAMPDIFF(MINUTE, {EPOCH}, {event_time})"
     return f"TIMESTAMPADD(MINUTE, {m} - MOD({m}, {g}) + {g}, {EPOCH})"
 

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.function.ObjLongConsumer;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -40,6 +41,11 @@ public final class CountsAccumulator {
     public void merge(CountsAccumulator other) {
         k = Math.max(k, other.k);
         other.counts.forEach((item, n) -> counts.computeIfAbsent(item, i -> new long[1])[0] += n[0]);
+    }
+
+    /** Calls {@code action} with every item and its count. */
+    public void forEachCount(ObjLongConsumer<String> action) {
+        counts.forEach((item, n) -> action.accept(item, n[0]));
     }
 
     /** The k most frequent items in rank order, or null for an empty group. */

@@ -1,6 +1,8 @@
 package dev.sportsfeat.udfs.state;
 
 import java.io.IOException;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -34,6 +36,11 @@ public final class DistinctAccumulator {
 
     public void merge(DistinctAccumulator other) {
         values.addAll(other.values);
+    }
+
+    /** The distinct values (a read-only view). */
+    public Collection<String> values() {
+        return Collections.unmodifiableSet(values);
     }
 
     public long size() {

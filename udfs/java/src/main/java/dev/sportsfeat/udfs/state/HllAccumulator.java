@@ -46,6 +46,11 @@ public final class HllAccumulator {
         sketch = union.getResult(TgtHllType.HLL_8);
     }
 
+    /** The sketch's compact image (DataSketches' format, readable in every language), or null while empty. */
+    public byte[] image() {
+        return sketch == null ? null : sketch.toCompactByteArray();
+    }
+
     /** The estimate rounded to a count, or null for an empty group. */
     public Long estimate() {
         return sketch == null ? null : Math.round(sketch.getEstimate());

@@ -50,6 +50,11 @@ public final class KllAccumulator {
         }
     }
 
+    /** The sketch's image (DataSketches' format, readable in every language), or null while empty. */
+    public byte[] image() {
+        return sketch == null || sketch.isEmpty() ? null : sketch.toByteArray();
+    }
+
     /** The quantiles at the requested ranks (inclusive search), or null for an empty group. */
     public Double[] quantiles() {
         if (sketch == null) {

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ObjLongConsumer;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -49,6 +50,11 @@ public final class RecentAccumulator {
     public void merge(RecentAccumulator other) {
         n = Math.max(n, other.n);
         other.latest.forEach((value, ts) -> add(value, ts[0], n));
+    }
+
+    /** Calls {@code action} with every kept value and its latest timestamp. */
+    public void forEachLatest(ObjLongConsumer<String> action) {
+        latest.forEach((value, ts) -> action.accept(value, ts[0]));
     }
 
     /** The values in rank order, or null for an empty group. */
