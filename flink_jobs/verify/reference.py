@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,8 +138,17 @@ def reason(source: Source, event: Event) -> str | None:
     return None
 
 
-def route(group: FeatureGroup, events: Sequence[Event], streaming: bool) -> Routed:
-    """Deduplicate, track the watermark (streaming) and split counted rows from late ones."""
+def route(
+    group: FeatureGroup,
+    events: Sequence[Event],
+    streaming: bool,
+    first_end: Callable[[FeatureGroup, int], int] = first_window_end,
+) -> Routed:
+    """Deduplicate, track the watermark (streaming) and split counted rows from late ones.
+
+    A row at t is late when `first_end(group, t) - 1 <= watermark before it`; `first_end`
+    is the end of the first window (v1) or tile (v2, verify/served.py) that holds t.
+    """
     source, routed = group.source, Routed()
     delay, seen = ms(source.max_out_of_orderness), set()
     watermark: int | None = None
@@ -149,7 +158,7 @@ def route(group: FeatureGroup, events: Sequence[Event], streaming: bool) -> Rout
             seen.add(event[source.dedup_key])
             t = int(event[source.event_time])
             for entity, row in _rows_of(group, event):
-                late = watermark is not None and first_window_end(group, t) - 1 <= watermark
+                late = watermark is not None and first_end(group, t) - 1 <= watermark
                 if streaming and late:
                     routed.late.append((entity, row))
                 else:

@@ -1,0 +1,137 @@
+"""Engine v2 in a local Flink: the tile function's tiles, merged on read at many request times,
+equal the independent reference (flink_jobs/verify/served.py) on an event log with disorder
+inside the bound and duplicates, for every tiled group of the catalogue."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyflink.table import TableEnvironment
+
+from flink_jobs.features.catalogue import CATALOGUE
+from flink_jobs.features.columns import source_columns
+from flink_jobs.features.compile import Mode, source_statements
+from flink_jobs.features.model import FeatureGroup
+from flink_jobs.sources import register_file_source
+from flink_jobs.tiles import merge
+from flink_jobs.tiles.compile import TILED_CATALOGUE, Kind, kind_statements, kinds
+from flink_jobs.tiles.layout import tile_ms
+from flink_jobs.verify import served
+from flink_jobs.verify.compare import problems
+from tests import timeline
+from tests.flink.conftest import table_env
+
+pytestmark = pytest.mark.flink
+
+Tiles = dict[str, dict[str, dict[int, dict[str, Any]]]]  # group -> entity -> start -> tile
+
+
+@pytest.fixture(scope="module")
+def events() -> list[dict[str, Any]]:
+    return timeline.build(seed=11)
+
+
+def _environment(log: Path) -> TableEnvironment:
+    t_env = table_env(streaming=True)
+    source = CATALOGUE[0].source
+    register_file_source(t_env, source, log)
+    for statement in source_statements(source, list(source_columns(source.topic)), Mode.STREAMING):
+        if not statement.sink:
+            t_env.execute_sql(statement.sql())
+    return t_env
+
+
+def _decoded(tile: dict[str, Any]) -> dict[str, Any]:
+    """A tile as the JSON of the test's query has it -> as the Avro stream carries it."""
+    for part in tile["parts"]:
+        if part["sketch"] is not None:
+            part["sketch"] = base64.b64decode(part["sketch"])
+    return tile
+
+
+def _final_tiles(t_env: TableEnvironment, kind: Kind) -> tuple[Tiles, int]:
+    """Each tile's last emitted version (a bounded input ends with every tile final), and
+    the number of updates."""
+    for statement in kind_statements(kind):
+        if not statement.sink:
+            t_env.execute_sql(statement.sql())
+    query = f"SELECT {kind.entity}, JSON_STRING(tiles) FROM `{kind.name}_tiles`"
+    tiles: Tiles = {}
+    updates = 0
+    with t_env.sql_query(query).execute().collect() as rows:
+        for entity, changed in rows:
+            updates += 1
+            for tile in json.loads(changed):
+                by_start = tiles.setdefault(tile["feature_group"], {}).setdefault(entity, {})
+                by_start[tile["tile_start"]] = _decoded(tile)
+    return tiles, updates
+
+
+@pytest.fixture(scope="module")
+def tiles(events: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Tiles:
+    log = timeline.write_json_lines(events, tmp_path_factory.mktemp("log") / "e.json")
+    t_env = _environment(log)
+    result: Tiles = {}
+    for kind in kinds(TILED_CATALOGUE):
+        found, updates = _final_tiles(t_env, kind)
+        assert updates > 0, kind.name
+        result.update(found)
+    return result
+
+
+def request_times(group: FeatureGroup, events: list[dict[str, Any]]) -> list[int]:
+    """Tile boundaries and the milliseconds beside them, event times, and random instants."""
+    times = [int(e["event_time"]) for e in events]
+    lo, hi, size = min(times), max(times), tile_ms(group.window)
+    boundaries = range(lo - lo % size, hi + 2 * size, size)
+    edges = [b + d for b in boundaries for d in (-1, 0, 1)]
+    rng = random.Random(group.name)
+    return sorted({*edges, *rng.sample(times, 40), *(rng.randrange(lo, hi) for _ in range(40))})
+
+
+@pytest.mark.parametrize("group", TILED_CATALOGUE, ids=lambda g: g.table)
+def test_merged_tiles_serve_what_the_reference_says(
+    group: FeatureGroup, events: list[dict[str, Any]], tiles: Tiles
+) -> None:
+    by_entity = tiles.get(group.table, {})
+    assert by_entity, f"{group.table}: no tiles"
+    checked, failures = 0, []
+    for t in request_times(group, events):
+        result = served.serve(group, events, t)
+        assert not result.late, "the log's disorder stays within the bound: nothing is late"
+        for entity in by_entity.keys() | result.values.keys():
+            got = merge.values(group, by_entity.get(entity, {}).values(), t)
+            want = result.values.get(entity)
+            if want is None:
+                selected = merge.select(group, by_entity.get(entity, {}).values(), t)
+                if selected:
+                    failures.append(f"t={t} {entity}: tiles {selected} where none should be")
+                continue
+            checked += 1
+            for feature in group.features:
+                failures += [
+                    f"t={t} {entity}: {p}"
+                    for p in problems(feature, got[feature.name], want[feature.name])
+                ]
+    assert checked > 100, f"{group.table}: only {checked} non-empty reads"
+    assert not failures, "\n".join(failures[:10])
+
+
+def test_one_tile_function_per_kind_and_no_window_operator(
+    events: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    t_env = _environment(timeline.write_json_lines(events[:10], tmp_path / "e.json"))
+    for kind in kinds(TILED_CATALOGUE):
+        for statement in kind_statements(kind):
+            if not statement.sink:
+                t_env.execute_sql(statement.sql())
+        plan = t_env.explain_sql(f"SELECT * FROM `{kind.name}_tiles`")
+        physical = plan.split("== Optimized Execution Plan ==")[1]
+        assert physical.count("ProcessTableFunction(") == 1, kind.name
+        assert "WindowAggregate" not in physical and "GroupAggregate" not in physical
+        assert f"uid=[{kind.uid}]" in physical
