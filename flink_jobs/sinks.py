@@ -30,6 +30,7 @@ CHECKPOINT_TIMEOUT_MS = 120_000
 RESTART_ALLOWANCE_MS = 180_000
 LATE_EVENT_SCHEMA = SCHEMA_DIR / "late-event.avsc"
 DEAD_LETTER_SCHEMA = SCHEMA_DIR / "dead-letter.avsc"
+TILE_UPDATE_SCHEMA = SCHEMA_DIR / "tile-update.avsc"
 
 
 def check_transaction_timeout(config: JobConfig) -> None:
@@ -92,3 +93,8 @@ def late_sink(config: JobConfig, group: FeatureGroup) -> TableDescriptor:
 
 def dead_letter_sink(config: JobConfig, source: Source) -> TableDescriptor:
     return _sink(config, config.dlq_topic(source), _schema(DEAD_LETTER_SCHEMA), None)
+
+
+def tile_sink(config: JobConfig, topic: str) -> TableDescriptor:
+    """Engine v2's tile stream of one entity kind (`tiles.<kind>.v2`), keyed by entity."""
+    return _sink(config, topic, _schema(TILE_UPDATE_SCHEMA), "entity")

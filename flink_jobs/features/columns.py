@@ -38,6 +38,8 @@ def _sql_type(avro: Any) -> tuple[str, bool]:
     if isinstance(avro, dict):
         if avro["type"] == "array":
             return f"ARRAY<{_sql_type(avro['items'])[0]}>", False
+        if avro["type"] == "record":
+            return f"ROW<{', '.join(c.ddl for c in avro_columns(avro))}>", False
         if avro.get("logicalType") == "timestamp-millis":
             return "TIMESTAMP(3)", False
         return _sql_type(avro["type"])

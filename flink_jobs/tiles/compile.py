@@ -106,7 +106,8 @@ def _sql_string(text: str) -> str:
 
 
 def kind_statements(kind: Kind, emit_interval_ms: int = EMIT_INTERVAL_MS) -> list[Statement]:
-    """The views and late sinks of one kind (streaming), ending in the view `<kind>_tiles`."""
+    """The views and sinks of one kind (streaming): late rows to `<group>_late`, the view
+    `<kind>_tiles` (the tile function's rows) to `<kind>_tile_sink` (schemas/tile-update.avsc)."""
     first = kind.groups[0]
     events, et, entity = f"`{first.source.name}_events`", q(first.source.event_time), q(kind.entity)
     flags, inputs = [], []
@@ -159,6 +160,13 @@ def kind_statements(kind: Kind, emit_interval_ms: int = EMIT_INTERVAL_MS) -> lis
             f"SELECT * FROM TILES(\n  input => TABLE `{kind.name}_input` PARTITION BY {entity},\n"
             f"  spec => {_sql_string(spec(kind, emit_interval_ms))},\n"
             f"  uid => '{kind.uid}')",
+        )
+    )
+    statements.append(
+        Statement(
+            f"{kind.name}_tile_sink",
+            f"SELECT {entity} AS `entity`, `watermark_ms`, `tiles`\nFROM `{kind.name}_tiles`",
+            sink=True,
         )
     )
     return statements
