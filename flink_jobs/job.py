@@ -10,15 +10,23 @@ writes the statement set as a compiled plan instead (a local JVM, no cluster or 
 from __future__ import annotations
 
 import sys
+from itertools import chain
 
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
 
 from flink_jobs.features.columns import source_columns
 from flink_jobs.features.compile import PLANNER_OPTIONS, Mode, catalogue_statements
 from flink_jobs.job_config import JobConfig
-from flink_jobs.sinks import CHECKPOINT_TIMEOUT_MS, dead_letter_sink, feature_sink, late_sink
+from flink_jobs.sinks import (
+    CHECKPOINT_TIMEOUT_MS,
+    dead_letter_sink,
+    feature_sink,
+    late_sink,
+    tile_sink,
+)
 from flink_jobs.sources import register_kafka_source
 from flink_jobs.stack.jars import connector_jars
+from flink_jobs.tiles.compile import kind_statements, split
 from udfs import register_java_functions
 
 
@@ -77,11 +85,20 @@ def build(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
         )  # fmt: skip
         t_env.create_temporary_table(f"{source.name}_dlq", dead_letter_sink(config, source))
         fields[source.topic] = list(source_columns(source.topic))
+    windowed, tiled = split(groups)
     for group in groups:
-        t_env.create_temporary_table(f"{group.table}_sink", feature_sink(config, group))
         t_env.create_temporary_table(f"{group.table}_late", late_sink(config, group))
+    for group in windowed:
+        t_env.create_temporary_table(f"{group.table}_sink", feature_sink(config, group))
+    for kind in tiled:
+        t_env.create_temporary_table(
+            f"{kind.name}_tile_sink", tile_sink(config, config.tile_topic(kind))
+        )
     statements = t_env.create_statement_set()
-    for statement in catalogue_statements(groups, fields, Mode.STREAMING):
+    v2 = (s for kind in tiled for s in kind_statements(kind))
+    for statement in chain(
+        catalogue_statements(windowed, fields, Mode.STREAMING, config.sources()), v2
+    ):
         if statement.sink:
             statements.add_insert_sql(statement.sql())
         else:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flink_jobs.features.catalogue import CATALOGUE
 from flink_jobs.features.model import FeatureGroup, Source
 from flink_jobs.settings import load_settings
+from flink_jobs.tiles.compile import TILED_CATALOGUE, Kind
 
 JOB_NAME = "sportsfeat-features"
 WATERMARK_EMIT = ("on-periodic", "on-event")
@@ -62,7 +63,10 @@ class JobConfig:
             return CATALOGUE
         wanted = self.groups.split(",")
         # By name (its last declared version) or by name and version: user_activity.v2.
-        known = {g.name: g for g in CATALOGUE} | {f"{g.name}.v{g.version}": g for g in CATALOGUE}
+        # Engine v2's tiled versions only by name and version (docs/engine-v2.md); a version
+        # the catalogue declares itself wins.
+        versioned = (*TILED_CATALOGUE, *CATALOGUE)
+        known = {g.name: g for g in CATALOGUE} | {f"{g.name}.v{g.version}": g for g in versioned}
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise ValueError(f"unknown feature groups {unknown}; known: {sorted(known)}")
@@ -86,3 +90,6 @@ class JobConfig:
 
     def late_topic(self, group: FeatureGroup) -> str:
         return f"late.{group.name}{self._suffix()}.v{group.version}"
+
+    def tile_topic(self, kind: Kind) -> str:
+        return f"tiles.{kind.name}{self._suffix()}.v{kind.version}"

@@ -27,6 +27,7 @@ from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
 from flink_jobs.manifest import group_key
 from flink_jobs.progress import Progress
+from flink_jobs.tiles.compile import TILED_CATALOGUE
 from flink_jobs.topic_tail import newest_event_time
 
 # The newest window end (ms) of a feature topic, None while it is empty.
@@ -70,6 +71,11 @@ def plan_migration(main: Deployment, group: str) -> Migration:
             f"{current} into a group with version={_version(current) + 1} and the change, add "
             f"it to CATALOGUE and leave {current} as it is; then run this again"
         ) from None
+    if successor in TILED_CATALOGUE:
+        raise UserError(
+            f"{successor_key} is engine v2's tiled version (a tile stream, not a feature topic): "
+            "moving to it is not automated yet; docs/engine-v2.md says what is next"
+        )
     return Migration(current, groups[current]["writes"], successor, config)
 
 

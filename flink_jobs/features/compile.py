@@ -440,11 +440,15 @@ def point_in_time(group: FeatureGroup) -> str:
 
 
 def catalogue_statements(
-    groups: tuple[FeatureGroup, ...], fields: dict[str, list[str]], mode: Mode
+    groups: tuple[FeatureGroup, ...],
+    fields: dict[str, list[str]],
+    mode: Mode,
+    sources: tuple[Source, ...] = (),
 ) -> Iterator[Statement]:
-    """Every statement of a job computing `groups`; `fields` are each source's columns."""
-    sources = {g.source.topic: g.source for g in groups}
-    for topic, source in sources.items():
+    """Every statement of a job computing `groups`; `fields` are each source's columns.
+    `sources` are read even when no group here needs them (engine v2's kinds do)."""
+    by_topic = {s.topic: s for s in (*sources, *(g.source for g in groups))}
+    for topic, source in by_topic.items():
         yield from source_statements(source, fields[topic], mode)
     for group in groups:
         yield from group_statements(group, mode)

@@ -54,6 +54,10 @@ class Kind:
         return self.entity.removesuffix("_id")
 
     @property
+    def version(self) -> int:
+        return VERSION
+
+    @property
     def topic(self) -> str:
         return f"tiles.{self.name}.v{VERSION}"
 
@@ -71,6 +75,12 @@ def kinds(groups: tuple[FeatureGroup, ...]) -> tuple[Kind, ...]:
             raise ValueError(f"{group.name}: composite or exploded keys are not tiled yet")
         by_entity.setdefault(group.entity, []).append(group)
     return tuple(Kind(entity, tuple(members)) for entity, members in by_entity.items())
+
+
+def split(groups: tuple[FeatureGroup, ...]) -> tuple[tuple[FeatureGroup, ...], tuple[Kind, ...]]:
+    """(the groups computed by v1 window operators, the kinds of the tiled v2 groups)."""
+    windowed = tuple(g for g in groups if g not in TILED_CATALOGUE)
+    return windowed, kinds(tuple(g for g in groups if g in TILED_CATALOGUE))
 
 
 def _input(g: int, i: int) -> str:

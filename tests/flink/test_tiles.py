@@ -18,7 +18,7 @@ from flink_jobs.features.columns import source_columns
 from flink_jobs.features.compile import Mode, source_statements
 from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
-from flink_jobs.sinks import late_sink, tile_sink
+from flink_jobs.plans import compile_plan, load
 from flink_jobs.sources import register_file_source
 from flink_jobs.tiles import merge
 from flink_jobs.tiles.compile import TILED_CATALOGUE, Kind, kind_statements, kinds
@@ -139,23 +139,25 @@ def test_one_tile_function_per_kind_and_no_window_operator(
         assert f"uid=[{kind.uid}]" in physical
 
 
-def test_the_tile_stream_plans_into_its_avro_sink(
-    events: list[dict[str, Any]], tmp_path: Path
-) -> None:
-    """The tile function's rows fit the Kafka sink's columns, read from the reviewed schema
-    (schemas/tile-update.avsc): planning checks every nested type (no broker needed). The
-    Avro encoding itself runs first on the stack (next step of docs/engine-v2.md §5.6)."""
-    t_env = _environment(timeline.write_json_lines(events[:10], tmp_path / "e.json"))
-    config = JobConfig(bootstrap="127.0.0.1:1", registry_url="http://127.0.0.1:1")
-    for kind in kinds(TILED_CATALOGUE):
-        t_env.create_temporary_table(f"{kind.name}_tile_sink", tile_sink(config, kind.topic))
-        for group in kind.groups:
-            t_env.create_temporary_table(f"{group.table}_late", late_sink(config, group))
-        statements = t_env.create_statement_set()
-        for statement in kind_statements(kind):
-            if statement.sink:
-                statements.add_insert_sql(statement.sql())
-            else:
-                t_env.execute_sql(statement.sql())
-        plan = statements.explain()
-        assert f"default_database.{kind.name}_tile_sink" in plan, kind.name
+def test_a_v2_job_compiles_into_a_plan_with_its_kafka_sinks(tmp_path: Path) -> None:
+    """The job (`flink_jobs.job --compile-plan`) of v2 groups beside a v1 group: one tile
+    function per kind in the compiled plan, with its uid, and its rows fitting the tile sink's
+    columns read from the reviewed schema (schemas/tile-update.avsc); planning checks every
+    nested type, no broker needed. The Avro encoding itself runs first on the stack."""
+    config = JobConfig(
+        bootstrap="127.0.0.1:1",
+        registry_url="http://127.0.0.1:1",
+        groups="user_activity.v2,user_today.v2,content_trending.v2,user_session",
+    )
+    compile_plan(config, tmp_path / "plan.json")
+    nodes = load(tmp_path / "plan.json")["nodes"]
+    tiles = [n for n in nodes if n["type"].startswith("stream-exec-process-table-function")]
+    assert sorted(n["uid"] for n in tiles) == ["tiles-content-v2", "tiles-user-v2"]
+    sinks = {
+        n["dynamicTableSink"]["table"]["identifier"].rsplit(".", 1)[1].strip("`")
+        for n in nodes
+        if n["type"].startswith("stream-exec-sink")
+    }
+    assert {"user_tile_sink", "content_tile_sink", "user_session_v1_sink"} <= sinks
+    assert "user_activity_v2_late" in sinks
+    assert not any(s.startswith("user_activity_v2_sink") for s in sinks)

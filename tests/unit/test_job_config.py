@@ -2,7 +2,9 @@ import pytest
 
 from flink_jobs.job import job_settings
 from flink_jobs.job_config import JobConfig
+from flink_jobs.pipeline import subjects
 from flink_jobs.sinks import check_transaction_timeout
+from flink_jobs.tiles.compile import Kind, split
 
 
 def test_argv_parses_back_into_the_same_config() -> None:
@@ -52,3 +54,35 @@ def test_transaction_timeout_must_outlast_checkpoint_and_restart() -> None:
         check_transaction_timeout(
             JobConfig(bootstrap="b", registry_url="r", checkpoint_interval_s=600)
         )
+
+
+def test_tiled_versions_are_chosen_by_name_and_version_only() -> None:
+    config = JobConfig(bootstrap="b", registry_url="r", groups="user_activity.v2,user_session")
+    assert [(g.name, g.version) for g in config.feature_groups()] == [
+        ("user_activity", 2),
+        ("user_session", 1),
+    ]
+    by_name = JobConfig(bootstrap="b", registry_url="r", groups="user_activity")
+    assert [g.version for g in by_name.feature_groups()] == [1]
+    with pytest.raises(ValueError, match=r"user_session\.v2"):
+        JobConfig(bootstrap="b", registry_url="r", groups="user_session.v2").feature_groups()
+
+
+def test_a_v2_job_writes_tile_streams_not_feature_topics() -> None:
+    config = JobConfig(
+        bootstrap="b",
+        registry_url="r",
+        groups="user_activity.v2,user_today.v2,content_trending.v2,user_session",
+        namespace="t",
+    )
+    found = subjects(config)
+    assert config.tile_topic(kinds_of(config)[0]) == "tiles.user_t.v2"
+    assert {"tiles.user_t.v2-value", "tiles.content_t.v2-value"} <= found.keys()
+    assert "late.user_today_t.v2-value" in found
+    assert "features.user_session_t.v1-value" in found
+    assert not any(s.startswith("features.") and ".v2-" in s for s in found)
+    assert '"name":"TileUpdate"' in found["tiles.user_t.v2-value"][0]
+
+
+def kinds_of(config: JobConfig) -> tuple[Kind, ...]:
+    return split(config.feature_groups())[1]

@@ -56,6 +56,9 @@ def test_the_successor_gets_a_job_of_its_own(world: World, monkeypatch: pytest.M
 
 
 def test_what_cannot_migrate_says_why(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UserError, match=r"user_activity\.v2 is engine v2's tiled version"):
+        plan_migration(main_job(world), "user_activity")
+    monkeypatch.setattr("flink_jobs.job_config.TILED_CATALOGUE", ())
     with pytest.raises(UserError, match=r"user_activity\.v2 is not declared: in flink_jobs"):
         plan_migration(main_job(world), "user_activity")
     with_v2(monkeypatch)
