@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,12 @@ from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
 from flink_jobs.plans import compile_plan, load
 from flink_jobs.sources import register_file_source
-from flink_jobs.tiles import merge
 from flink_jobs.tiles.compile import TILED_CATALOGUE, Kind, kind_statements, kinds
-from flink_jobs.tiles.layout import tile_ms
-from flink_jobs.verify import served
-from flink_jobs.verify.compare import problems
 from tests import timeline
 from tests.flink.conftest import table_env
+from tests.tiles_check import Tiles, mismatches
 
 pytestmark = pytest.mark.flink
-
-Tiles = dict[str, dict[str, dict[int, dict[str, Any]]]]  # group -> entity -> start -> tile
 
 
 @pytest.fixture(scope="module")
@@ -86,40 +80,11 @@ def tiles(events: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
     return result
 
 
-def request_times(group: FeatureGroup, events: list[dict[str, Any]]) -> list[int]:
-    """Tile boundaries and the milliseconds beside them, event times, and random instants."""
-    times = [int(e["event_time"]) for e in events]
-    lo, hi, size = min(times), max(times), tile_ms(group.window)
-    boundaries = range(lo - lo % size, hi + 2 * size, size)
-    edges = [b + d for b in boundaries for d in (-1, 0, 1)]
-    rng = random.Random(group.name)
-    return sorted({*edges, *rng.sample(times, 40), *(rng.randrange(lo, hi) for _ in range(40))})
-
-
 @pytest.mark.parametrize("group", TILED_CATALOGUE, ids=lambda g: g.table)
 def test_merged_tiles_serve_what_the_reference_says(
     group: FeatureGroup, events: list[dict[str, Any]], tiles: Tiles
 ) -> None:
-    by_entity = tiles.get(group.table, {})
-    assert by_entity, f"{group.table}: no tiles"
-    checked, failures = 0, []
-    for t in request_times(group, events):
-        result = served.serve(group, events, t)
-        assert not result.late, "the log's disorder stays within the bound: nothing is late"
-        for entity in by_entity.keys() | result.values.keys():
-            got = merge.values(group, by_entity.get(entity, {}).values(), t)
-            want = result.values.get(entity)
-            if want is None:
-                selected = merge.select(group, by_entity.get(entity, {}).values(), t)
-                if selected:
-                    failures.append(f"t={t} {entity}: tiles {selected} where none should be")
-                continue
-            checked += 1
-            for feature in group.features:
-                failures += [
-                    f"t={t} {entity}: {p}"
-                    for p in problems(feature, got[feature.name], want[feature.name])
-                ]
+    checked, failures = mismatches(group, tiles.get(group.table, {}), events)
     assert checked > 100, f"{group.table}: only {checked} non-empty reads"
     assert not failures, "\n".join(failures[:10])
 

@@ -23,6 +23,7 @@ from flink_jobs.registry import RegistryClient
 from flink_jobs.settings import Settings, load_settings
 from flink_jobs.stack import manager
 from flink_jobs.submit import active_job_id, cancel, job_state, submit
+from flink_jobs.tiles.compile import split
 from flink_jobs.topics import ensure_topics
 
 T = TypeVar("T")
@@ -130,7 +131,8 @@ def job_topics(
         registry.set_compatibility(subject, level)
         registry.register(subject, schema)
     sources = [config.source_topic(s) for s in config.sources()]
-    outputs = [config.feature_topic(g) for g in config.feature_groups()]
+    windowed, tiled = split(config.feature_groups())
+    outputs = [config.feature_topic(g) for g in windowed] + [config.tile_topic(k) for k in tiled]
     outputs += [config.late_topic(g) for g in config.feature_groups()]
     outputs += [config.dlq_topic(s) for s in config.sources()]
     ensure_topics(stack.kafka_bootstrap, sources, partitions=source_partitions)
