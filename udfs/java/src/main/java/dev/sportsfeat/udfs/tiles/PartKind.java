@@ -10,6 +10,8 @@ import dev.sportsfeat.udfs.state.TimedValue;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.ObjLongConsumer;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -144,14 +146,7 @@ enum PartKind {
 
                 @Override
                 public Row ir() {
-                    List<String> items = new ArrayList<>();
-                    List<Long> times = new ArrayList<>();
-                    acc.forEachLatest((item, t) -> {
-                        items.add(item);
-                        times.add(t);
-                    });
-                    return Part.ir(null, null, null, null, null, null,
-                            items.toArray(String[]::new), null, times.toArray(Long[]::new), null);
+                    return itemsRow(acc::forEachLatest, false);
                 }
             };
         }
@@ -176,14 +171,7 @@ enum PartKind {
 
                 @Override
                 public Row ir() {
-                    List<String> items = new ArrayList<>();
-                    List<Long> counts = new ArrayList<>();
-                    acc.forEachCount((item, n) -> {
-                        items.add(item);
-                        counts.add(n);
-                    });
-                    return Part.ir(null, null, null, null, null, null,
-                            items.toArray(String[]::new), counts.toArray(Long[]::new), null, null);
+                    return itemsRow(acc::forEachCount, true);
                 }
             };
         }
@@ -205,6 +193,19 @@ enum PartKind {
     private static final KllAccumulator.Serializer KLLS = new KllAccumulator.Serializer();
     private static final RecentAccumulator.Serializer RECENTS = new RecentAccumulator.Serializer();
     private static final CountsAccumulator.Serializer COUNTS = new CountsAccumulator.Serializer();
+
+    /** An IR row of items and a long per item: their counts, or else their latest times. */
+    private static Row itemsRow(Consumer<ObjLongConsumer<String>> forEach, boolean counts) {
+        List<String> items = new ArrayList<>();
+        List<Long> values = new ArrayList<>();
+        forEach.accept((item, value) -> {
+            items.add(item);
+            values.add(value);
+        });
+        Long[] longs = values.toArray(Long[]::new);
+        return Part.ir(null, null, null, null, null, null, items.toArray(String[]::new),
+                counts ? longs : null, counts ? null : longs, null);
+    }
 
     /** An empty part; {@code param} is the kind's lg_k, k, n or half-life (ms). */
     abstract Part create(int param);
