@@ -1,9 +1,10 @@
-"""The online-store writer: applies every Kafka feature topic to Redis.
+"""The online-store writer: applies every Kafka feature topic and tile stream to Redis.
 
-A stateless follower of ``features.<group>.v<version>`` (subscribed by pattern, so a new
-group is picked up without a restart). It applies a whole poll batch in one pipelined
-round trip of event-time-guarded writes, and commits offsets only after Redis has accepted
-what they cover, at most once a second. A crash therefore replays at most a second of
+A stateless follower of ``features.<group>.v<version>`` (v1: window values) and
+``tiles.<kind>.v<version>`` (engine v2: tiles, `flink_jobs.tiles.online`), subscribed by
+pattern, so a new group is picked up without a restart. It applies a whole poll batch in
+one pipelined round trip of guarded writes per store, and commits offsets only after Redis
+has accepted what they cover, at most once a second. A crash therefore replays at most a second of
 batches, which the guard makes harmless; a Redis outage stalls the writer with backoff,
 losing nothing.
 
@@ -23,6 +24,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,11 +37,12 @@ from flink_jobs.logs import configure_process
 from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
 from flink_jobs.registry import RegistryClient, RegistryUnavailable
 from flink_jobs.settings import Settings, load_settings
+from flink_jobs.tiles.online import TileStore, TileWrite, progress_of, writes_of
 from flink_jobs.writer_metrics import STATS_INTERVAL_MS, WriterMetrics
 
 log = logging.getLogger("sportsfeat.writer")
 WRITER_GROUP = "sportsfeat-online-store-writer"
-TOPIC_PATTERN = r"^features\.[a-z0-9_]+\.v[0-9]+$"
+TOPIC_PATTERNS = [r"^features\.[a-z0-9_]+\.v[0-9]+$", r"^tiles\.[a-z0-9_]+\.v[0-9]+$"]
 HEARTBEAT_KEY = "sportsfeat:writer:heartbeat"
 WINDOW_FIELDS = ("window_start", "window_end")
 MAX_BACKOFF_S = 10.0
@@ -65,6 +68,20 @@ def to_row(topic: str, key: bytes | None, value: dict[str, Any]) -> FeatureRow:
         window_start_ms=_ms(value["window_start"]),
         features=features,
     )
+
+
+@dataclass
+class Batch:
+    """A poll batch's records as writes: v1 rows and tile writes, in offset order."""
+
+    rows: list[FeatureRow] = field(default_factory=list)
+    tiles: list[TileWrite] = field(default_factory=list)
+
+    def add(self, topic: str, key: bytes | None, offset: int, value: dict[str, Any]) -> None:
+        if topic.startswith("tiles."):
+            self.tiles += writes_of(value, offset)
+        else:
+            self.rows.append(to_row(topic, key, value))
 
 
 class Writer:
@@ -100,6 +117,7 @@ class Writer:
             redis_url, socket_timeout=5, password=redis_password or None
         )
         self._store = OnlineStore(self._redis, ttl_ms)
+        self._tile_store = TileStore(self._redis)
         self._running = True
         self._beat_at = 0.0
         self.applied = 0
@@ -108,8 +126,8 @@ class Writer:
     def stop(self, *_: object) -> None:
         self._running = False
 
-    def _rows(self, messages: list[Message]) -> list[FeatureRow]:
-        rows = []
+    def _batch(self, messages: list[Message]) -> Batch:
+        batch = Batch()
         read: Counter[str] = Counter()
         for msg in messages:
             error, topic = msg.error(), msg.topic() or ""
@@ -121,7 +139,7 @@ class Writer:
             if msg.value() is None:  # a tombstone: compaction's business, no value to store
                 continue
             try:
-                rows.append(to_row(topic, msg.key(), self._decode(msg.value())))
+                batch.add(topic, msg.key(), msg.offset() or 0, self._decode(msg.value()))
             except RegistryUnavailable:
                 raise  # stopped while waiting: leave without committing this batch
             except Exception as exc:  # noqa: BLE001 - one bad record must not stop the writer
@@ -130,7 +148,7 @@ class Writer:
                 where = {"topic": topic, "partition": msg.partition(), "offset": msg.offset()}
                 log.error("rejected a feature record: %s", exc, extra=where)
         self.metrics.read(read)
-        return rows
+        return batch
 
     def _decode(self, value: bytes | None) -> dict[str, Any]:
         """Decode, waiting out a registry outage with backoff (an outage is not bad data:
@@ -147,16 +165,22 @@ class Writer:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    def _apply(self, rows: list[FeatureRow]) -> bool:
+    def _apply(self, batch: Batch) -> bool:
         """Write until Redis accepts the batch, backing off while it is down; False if the
-        writer was stopped first (the batch is not applied)."""
+        writer was stopped first (the batch is not applied). Applying a batch again is
+        harmless (both stores' guards), so a failure part way simply retries it whole."""
         backoff = 0.5
         while self._running:
             try:
                 started, now_ms = time.perf_counter(), int(time.time() * 1000)
-                applied = self._store.apply(rows, now_ms)
-                self.metrics.written(rows, applied, time.perf_counter() - started, now_ms)
-                self.applied += sum(applied)
+                applied = self._store.apply(batch.rows, now_ms)
+                self.metrics.written(batch.rows, applied, time.perf_counter() - started, now_ms)
+                started = time.perf_counter()
+                progress = progress_of(batch.tiles)
+                tiles_applied = self._tile_store.apply(batch.tiles, progress, now_ms)
+                seconds = time.perf_counter() - started
+                self.metrics.written(batch.tiles, tiles_applied, seconds, now_ms)
+                self.applied += sum(applied) + sum(tiles_applied)
                 if time.monotonic() - self._beat_at >= COMMIT_EVERY_S:
                     self._redis.set(HEARTBEAT_KEY, now_ms, px=30_000)
                     self._beat_at = time.monotonic()
@@ -179,16 +203,16 @@ class Writer:
             log.warning("offset commit failed (%s); the batch may be applied again", exc)
 
     def run(self, topics: list[str] | None = None, until_caught_up: bool = False) -> None:
-        """Follow `topics` (default: every feature topic, by pattern) until stopped, or only
-        until every partition is read to the end it had when the run began."""
-        self._consumer.subscribe(topics or [TOPIC_PATTERN])
-        log.info("following %s", ", ".join(topics or [TOPIC_PATTERN]))
+        """Follow `topics` (default: every feature topic and tile stream, by pattern) until
+        stopped, or only until every partition is read to the end it had when the run began."""
+        self._consumer.subscribe(topics or TOPIC_PATTERNS)
+        log.info("following %s", ", ".join(topics or TOPIC_PATTERNS))
         ends = _end_offsets(self._consumer, topics) if until_caught_up and topics else {}
         pending, committed_at = False, time.monotonic()  # applied, offsets not committed yet
         try:
             while self._running:
                 messages = self._consumer.consume(num_messages=1000, timeout=0.5)
-                if not self._apply(self._rows(messages)):
+                if not self._apply(self._batch(messages)):
                     pending = False  # stopped with this batch unapplied: it must be read again
                     break
                 pending = pending or any(not m.error() for m in messages)

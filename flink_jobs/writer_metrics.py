@@ -12,6 +12,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -30,9 +31,21 @@ from flink_jobs.metrics import (
     WRITER_RECORDS_READ,
     WRITER_RECORDS_REJECTED,
 )
-from flink_jobs.online_store import FeatureGroupRef, FeatureRow
+from flink_jobs.online_store import FeatureGroupRef
 
 STATS_INTERVAL_MS = 5000  # librdkafka statistics, hence consumer lag, this often
+
+
+class Written(Protocol):
+    """A write of one group's value (v1 row) or tiles (v2) for one entity."""
+
+    @property
+    def ref(self) -> FeatureGroupRef: ...
+
+    @property
+    def event_time_ms(self) -> int:
+        """The newest event time the write makes visible."""
+        ...
 
 
 class WriterMetrics:
@@ -68,7 +81,7 @@ class WriterMetrics:
         self._commit_errors.inc()
 
     def written(
-        self, rows: Sequence[FeatureRow], applied: Sequence[bool], seconds: float, now_ms: int
+        self, rows: Sequence[Written], applied: Sequence[bool], seconds: float, now_ms: int
     ) -> None:
         """Redis accepted `rows` in `seconds`; `applied[i]`: row i replaced an older value."""
         if not rows:  # an idle poll: nothing was sent

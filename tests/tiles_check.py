@@ -29,10 +29,12 @@ def mismatches(
     group: FeatureGroup,
     by_entity: dict[str, dict[int, dict[str, Any]]],
     events: list[dict[str, Any]],
+    times: list[int] | None = None,
 ) -> tuple[int, list[str]]:
-    """(non-empty reads checked, what differed), for an event log with nothing late."""
+    """(non-empty reads checked, what differed) at `times` (default: `request_times` of the
+    events), for an event log with nothing late."""
     checked, failures = 0, []
-    for t in request_times(group, events):
+    for t in request_times(group, events) if times is None else times:
         result = served.serve(group, events, t)
         assert not result.late, "the log's disorder stays within the bound: nothing is late"
         for entity in by_entity.keys() | result.values.keys():

@@ -1,33 +1,51 @@
 """Engine v2 on the real stack: generated events (out of order within the bound, with
 redelivered duplicates) -> Kafka -> one tile function per entity kind -> the tile streams
-(Avro, registry, read_committed), whose tiles, merged on read, serve what the reference says
-at every tile edge and at random request times."""
+(Avro, registry, read_committed) -> the writer -> Redis. The tiles, merged on read, serve what
+the reference says at every tile edge and at random request times: the stream's tiles over a
+replayed log of last January, Redis's over a log of the last minutes (the online store keeps
+what reads within `online.READ_BACK` of the watermark select)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+import redis
+
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.settings import Settings
 from flink_jobs.submit import cancel, job_state, submit
+from flink_jobs.tiles import codec, online
 from flink_jobs.tiles.compile import TILED_CATALOGUE, split
 from flink_jobs.topic_tail import tail_batches
+from flink_jobs.writer import Writer
 from tests import timeline
 from tests.integration.conftest import eventually, job_topics
-from tests.tiles_check import Tiles, mismatches
+from tests.tiles_check import Tiles, mismatches, request_times
 
 FLUSH = "zz_flush"
+MINUTE = 60_000
 
 
 def _flush_event() -> dict[str, Any]:
-    """One event at the current time: its watermark closes every tile of the log."""
+    """One event at the current time: its watermark closes every tile of the logs."""
     shape = timeline.LogShape(users=1, sessions_per_user=1, events_per_session=1)
     return {
         **timeline.build(seed=1, shape=shape)[0],
         "user_id": FLUSH, "content_id": FLUSH, "team_ids": [], "game_id": FLUSH,
         "event_time": int(time.time() * 1000),
     }  # fmt: skip
+
+
+def _recent_log() -> list[dict[str, Any]]:
+    """A timeline squeezed into the 5 minutes that ended a minute ago (same arrival order,
+    its disorder shrunk with it)."""
+    shape = timeline.LogShape(users=10, contents=8, sessions_per_user=1, events_per_session=12)
+    log = timeline.build(seed=6, shape=shape)
+    times = [e["event_time"] for e in log]
+    lo, span = min(times), max(times) - min(times)
+    start = int(time.time() * 1000) - 6 * MINUTE
+    return [{**e, "event_time": start + (e["event_time"] - lo) * 5 * MINUTE // span} for e in log]
 
 
 def _read_tiles(stack: Settings, topic: str) -> Tiles:
@@ -46,23 +64,58 @@ def _read_tiles(stack: Settings, topic: str) -> Tiles:
     return tiles
 
 
-def test_the_tile_streams_serve_what_the_reference_says(stack: Settings, unique: str) -> None:
+def _stored_tiles(client: redis.Redis[bytes], entities: set[str]) -> Tiles:
+    """The tiles in Redis of `entities`, per group."""
+    tiles: Tiles = {}
+    for group in TILED_CATALOGUE:
+        for entity in entities:
+            fields = client.hgetall(online.key(group, entity))
+            found = {int(k): codec.decode(v) for k, v in fields.items() if k[:1] != b"_"}
+            if found:
+                tiles.setdefault(group.table, {})[entity] = found
+    return tiles
+
+
+def _entities(log: list[dict[str, Any]]) -> set[str]:
+    return {e[column] for e in log for column in ("user_id", "content_id", "game_id") if e[column]}
+
+
+def test_the_tiles_in_kafka_and_redis_serve_what_the_reference_says(
+    stack: Settings, unique: str
+) -> None:
     log = timeline.build(seed=5)
     groups = ",".join(f"{g.name}.v{g.version}" for g in TILED_CATALOGUE)
     job = job_topics(stack, unique, groups=groups)
+    client = redis.Redis.from_url(stack.redis_url)
     submission = submit(stack, job.config)
     try:
         eventually(lambda: job_state(stack, submission.job_id) == "RUNNING" or None, 90, "RUNNING")
+        recent = _recent_log()
+        # Tile keys are the groups' own: earlier runs' offsets are of other topics.
+        entities = _entities(log) | _entities(recent)
+        client.delete(*(online.key(g, e) for g in TILED_CATALOGUE for e in entities))
         producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")
-        producer.send_all([*log, _flush_event()])
-        failures = []
+        producer.send_all([*log, *recent, _flush_event()])
+        events, failures = [*log, *recent], []
+        topics = []
         for kind in split(job.config.feature_groups())[1]:
-            tiles = _read_tiles(stack, job.config.tile_topic(kind))
+            topics.append(job.config.tile_topic(kind))
+            tiles = _read_tiles(stack, topics[-1])
             for group in kind.groups:
                 by_entity = {e: t for e, t in tiles.get(group.table, {}).items() if e != FLUSH}
-                checked, found = mismatches(group, by_entity, log)
+                times = request_times(group, log)
+                checked, found = mismatches(group, by_entity, events, times)
                 assert checked > 50, f"{group.table}: only {checked} non-empty reads"
-                failures += [f"{group.table}: {p}" for p in found[:5]]
+                failures += [f"{group.table} in Kafka: {p}" for p in found[:5]]
+        Writer(stack.kafka_bootstrap, stack.registry_url, stack.redis_url, f"it-{unique}").run(
+            topics, until_caught_up=True
+        )
+        stored = _stored_tiles(client, _entities(recent))
+        for group in TILED_CATALOGUE:
+            times = request_times(group, recent)
+            checked, found = mismatches(group, stored.get(group.table, {}), events, times)
+            assert checked > 20, f"{group.table}: only {checked} non-empty reads in Redis"
+            failures += [f"{group.table} in Redis: {p}" for p in found[:5]]
         assert not failures, "\n".join(failures)
     finally:
         cancel(stack, submission.job_id)
