@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Protocol
 
 from benchmarks import flink_sql_job, kafka_io
-from benchmarks.freshness import Visibility, project_visibility
+from benchmarks.freshness import TileWatch, Visibility, Watch, project_visibility
 from benchmarks.peer import launch
 from benchmarks.systems import FlinkJob, QuixPeer, System, Work
+from flink_jobs.errors import UserError
 from flink_jobs.features.catalogue import INTERACTIONS
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import Settings
+from flink_jobs.tiles.compile import split
 
 PEER_COMMIT_S = 5.0  # Quix Streams' default commit interval
 
@@ -32,6 +34,9 @@ class Contender(Protocol):
 
     def visibility(self, namespace: str) -> Visibility: ...
 
+    @property
+    def watch(self) -> type[Watch]: ...  # how freshness is timed: from the event or the window
+
     def keys(self, namespace: str) -> list[str]: ...  # Redis key patterns of the step
 
 
@@ -47,6 +52,7 @@ class Project:
     settings: Settings
     groups: str = ""
     served: str = "Redis"
+    flink_options: str = ""  # KEY=VALUE,... over the job's own (an A/B of a setting)
     work: Work = Work.FEATURES
     _jobs: dict[str, FlinkJob] = field(default_factory=dict, init=False, repr=False)
 
@@ -60,6 +66,7 @@ class Project:
         return JobConfig(
             bootstrap=self.settings.kafka_bootstrap, registry_url=self.settings.registry_url,
             groups=self.groups, namespace=namespace, consumer_group=name, job_name=name,
+            flink_options=self.flink_options,
         )  # fmt: skip
 
     def job(self, namespace: str, topic: str) -> FlinkJob:
@@ -76,13 +83,30 @@ class Project:
         ends = kafka_io.end_offsets(job.config.bootstrap, job.config.source_topic(INTERACTIONS))
         return sum(end - read.get(p, 0) for p, end in ends.items())
 
+    @property
+    def tiled(self) -> bool:
+        """Engine v2's groups (tiles), or v1's (windows); a job of both is timed apart."""
+        windowed, kinds = split(self.config("").feature_groups())
+        if windowed and kinds:
+            raise UserError("measure engine v1 and v2 groups in runs of their own")
+        return bool(kinds)
+
+    @property
+    def watch(self) -> type[Watch]:
+        return TileWatch if self.tiled else Watch
+
     def visibility(self, namespace: str) -> Visibility:
         config = self.config(namespace)
-        topics = {config.feature_topic(g): g for g in config.feature_groups()}
+        windowed, kinds = split(config.feature_groups())
+        if kinds:
+            tiles = {config.tile_topic(kind): kind.name for kind in kinds}
+            return Visibility(tiles, kafka_io.avro_decoder(self.settings.registry_url))
+        topics = {config.feature_topic(g): g for g in windowed}
         return project_visibility(topics, self.settings.registry_url)
 
     def keys(self, namespace: str) -> list[str]:
-        return [f"feat:*_{namespace}:*"]
+        # Tile keys are the groups' own (the stream offset guards them): a step leaves none.
+        return ["tile:*"] if self.tiled else [f"feat:*_{namespace}:*"]
 
 
 @dataclass
@@ -129,6 +153,10 @@ class Quix:
     def lag(self, namespace: str) -> int:
         peer = self._peers[namespace]
         return kafka_io.lag(peer.bootstrap, peer.consumer_group, peer.topic) + peer.rekeyed_lag()
+
+    @property
+    def watch(self) -> type[Watch]:
+        return Watch
 
     def visibility(self, namespace: str) -> Visibility:
         return launch.visibility(self.prefix(namespace))

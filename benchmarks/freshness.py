@@ -1,7 +1,8 @@
-"""Freshness under a paced, real-time load: for each feature row, from the moment its window
-could close (window end + the 5 s watermark bound; for a lifetime aggregate, whose rows end
-at their last event and are emitted once per tile, the end of that tile) to the moment it
-is visible.
+"""Freshness under a paced, real-time load. Engine v2's tiles: from the event (`TileWatch`).
+Window-close engines (v1, the plain-SQL job, the peer): for each feature row, from the
+moment its window could close (window end + the 5 s watermark bound; for a lifetime
+aggregate, whose rows end at their last event and are emitted once per tile, the end of
+that tile) to the moment it is visible.
 
 - in Kafka: when a read_committed consumer of the system's feature topic receives it;
 - in Redis: the write time the store holds with it (the project's writer stamps
@@ -27,10 +28,9 @@ from confluent_kafka import Consumer
 from benchmarks import kafka_io
 from flink_jobs.features.model import FeatureGroup, Lifetime
 from flink_jobs.online_store import FeatureGroupRef
+from flink_jobs.tiles import codec, online
 from flink_jobs.topic_tail import as_ms
 from flink_jobs.verify.reference import ms
-
-LOOKUP_EVERY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class Watch(threading.Thread):
     bound_ms: int
     kafka_by_group: dict[str, list[float]] = field(default_factory=dict)  # delays, ms
     redis_by_group: dict[str, list[float]] = field(default_factory=dict)
+    lookup_every_s: float = 2.0  # Redis lookups of the sampled entities' pending rows
 
     def __post_init__(self) -> None:
         super().__init__(name=f"freshness-{self.name_}", daemon=True)
@@ -117,14 +118,14 @@ class Watch(threading.Thread):
         )
         consumer.subscribe(list(self.visibility.topics))
         store = redis.Redis.from_url(self.redis_url)
-        next_lookup = time.monotonic() + LOOKUP_EVERY_S
+        next_lookup = time.monotonic() + self.lookup_every_s
         try:
             while not self._stop_event.is_set():
                 for msg in consumer.consume(num_messages=1000, timeout=0.2):
                     if not msg.error():
                         self._received(msg.topic() or "", (msg.key() or b"").decode(), msg.value())
                 if time.monotonic() >= next_lookup:
-                    next_lookup = time.monotonic() + LOOKUP_EVERY_S
+                    next_lookup = time.monotonic() + self.lookup_every_s
                     self._look_up(store)
             self._look_up(store)
         finally:
@@ -156,3 +157,50 @@ class Watch(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(30)
+
+
+@dataclass(eq=False)
+class TileWatch(Watch):
+    """Engine v2's freshness, from the event: a tile update makes its newest event
+    (`last_ms`, the event time, which the replayer makes the append time) visible. In Kafka:
+    when a read_committed consumer receives the update; in Redis: the `_written_at_ms` of
+    the entity's tile hash once it holds that version of the tile. Sampled entities only.
+    Each update's older new events waited longer, by at most the emit interval (500 ms);
+    a hash written again for another tile before it is looked up overstates the delay."""
+
+    lookup_every_s: float = 0.5  # an entity's tile is often updated again within seconds
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._seen: dict[tuple[str, str], tuple[int, int]] = {}  # (group, entity) -> tile
+        self._tiles: dict[tuple[str, str, int], int] = {}  # (group, entity, start) -> last
+
+    def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
+        if not self.sampled(entity):
+            return
+        now_ms = time.time() * 1000
+        for tile in self.visibility.decode(raw or b"")["tiles"]:
+            if tile is None:
+                continue
+            group, start, last = tile["feature_group"], tile["tile_start"], tile["last_ms"]
+            if self._seen.get((group, entity), (0, -1)) >= (start, last):
+                continue  # an older tile again, or no new event in it
+            self._seen[(group, entity)] = (start, last)
+            if self._closes_from <= last <= self._closes_until:
+                self.kafka_by_group.setdefault(group, []).append(now_ms - last)
+                self._tiles[(group, entity, start)] = last
+
+    def _look_up(self, store: redis.Redis[bytes]) -> None:
+        pending = list(self._tiles.items())
+        pipe = store.pipeline(transaction=False)
+        for (group, entity, start), _ in pending:
+            pipe.hmget(online.key(online.TILED[group], entity), [str(start), online.WRITTEN_AT])
+        for ((group, entity, start), last), (tile, written) in zip(
+            pending, pipe.execute(), strict=True
+        ):
+            stored = codec.decode(tile)["last_ms"] if tile else -1
+            if stored < last:
+                continue  # not written yet
+            del self._tiles[(group, entity, start)]
+            if stored == last:  # else already replaced by a newer version
+                self.redis_by_group.setdefault(group, []).append(int(written) - last)

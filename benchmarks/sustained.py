@@ -1,6 +1,7 @@
 """The sustainable throughput of a system on the running local stack, step by step.
 
-    .venv/bin/python -m benchmarks.sustained [--system project|quix] [--groups ...]
+    .venv/bin/python -m benchmarks.sustained [--system project|project-v2|flink-sql|quix]
+        [--groups ...]
 
 Each load step gets topics of its own (no backlog carried over), starts the system's job
 (benchmarks.contenders: the project's feature job and writer, or the Quix Streams peer)
@@ -53,6 +54,7 @@ from flink_jobs.errors import UserError, run_main
 from flink_jobs.features.catalogue import INTERACTIONS
 from flink_jobs.job_config import JobConfig
 from flink_jobs.settings import PROJECT_ROOT, Settings, load_settings
+from flink_jobs.tiles.compile import TILED_CATALOGUE
 from flink_jobs.topics import ensure_topics
 
 REPLAYER = "replayer"  # the load generator's role in the CPU figures
@@ -66,7 +68,8 @@ REPLAY_GRACE_S = 120.0  # the replayer's start-up, lead and final flush, beyond 
 MIN_FIT_S = 10.0  # lag samples at least this long must remain after warm-up and envelope
 CANCEL_S = 60.0  # a cancelled job is gone by then
 DEFAULT_BOUND_MS = 15_000.0  # see --bound-ms
-SYSTEMS = ("project", "flink-sql", "quix")
+SYSTEMS = ("project", "project-v2", "flink-sql", "quix")
+V2_GROUPS = ",".join(f"{g.name}.v{g.version}" for g in TILED_CATALOGUE)  # engine v2's groups
 EPILOG = """\
 A smoke test of the path (two short steps, a few minutes):
     .venv/bin/python -m benchmarks.sustained --low 500 --high 1000 --max-steps 2 \\
@@ -528,8 +531,9 @@ class LocalStack:
 
     def watch(self, namespace: str) -> Watch:
         sampled = Schedule(1.0, 0, 0, self.users).dataset().sampled  # the replayer's sample
-        return Watch(job_name(namespace), self.settings.kafka_bootstrap, self.settings.redis_url,
-                     self.contender.visibility(namespace), sampled, BOUND_MS)  # fmt: skip
+        return self.contender.watch(job_name(namespace), self.settings.kafka_bootstrap,
+                                    self.settings.redis_url, self.contender.visibility(namespace),
+                                    sampled, BOUND_MS)  # fmt: skip
 
     def replay(self, topic: str, rate: float, seconds: float) -> Replay:
         log = self.settings.state_dir / "bench" / f"{topic}.replay.log"
@@ -657,8 +661,9 @@ def parser() -> argparse.ArgumentParser:
         "--system",
         choices=SYSTEMS,
         default="project",
-        help="what to measure: the project's feature job and writer, the peer's groups in "
-        "plain Flink SQL (benchmarks.flink_sql_job), or the peer (Quix Streams) [%(default)s]",
+        help="what to measure: the project's feature job and writer (project-v2: engine v2's "
+        "tiled groups, freshness from the event), the peer's groups in plain Flink SQL "
+        "(benchmarks.flink_sql_job), or the peer (Quix Streams) [%(default)s]",
     )
     p.add_argument(
         "--groups",
@@ -749,7 +754,7 @@ def contender(settings: Settings, o: Options, say: Callable[[str], None]) -> Con
         return Quix(settings, peer_venv.ensure(settings, say))
     if o.system == "flink-sql":
         return PlainSql(settings)
-    return Project(settings, o.groups)
+    return Project(settings, V2_GROUPS if o.system == "project-v2" else o.groups)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,12 @@ import org.apache.flink.types.Row;
  * time), else by an event-time timer at watermark + interval (2.2.1 drops timers at or behind
  * the watermark, and has no processing-time timers). Under load the watermark moves with the
  * events, so a held update waits about one interval; on a source that goes quiet it waits for
- * the next watermark. Closed tiles leave the state at the key's next emission, or by the TTL.
+ * the next watermark.
+ *
+ * <p>State: closed tiles leave it at the key's next emission, and a named timer ("close") at
+ * the end of the key's last open tile makes that emission happen for a key that went quiet;
+ * once no tile is open the key's state is cleared. So the state holds the open tiles only and
+ * needs no TTL (on the heap backend a TTL's incremental clean-up copied state on every access).
  */
 @DataTypeHint("ROW<watermark_ms BIGINT, tiles ARRAY<" + Tiles.TILE_TYPE + ">>")
 public final class Tiles extends ProcessTableFunction<Row> {
@@ -42,10 +47,18 @@ public final class Tiles extends ProcessTableFunction<Row> {
             "ROW<feature_group STRING, tile_start BIGINT, tile_end BIGINT, n BIGINT,"
                     + " first_ms BIGINT, last_ms BIGINT, parts ARRAY<" + PART_TYPE + ">>";
 
-    /** Per key: when it last emitted (processing time), and its pending timer (event time). */
+    static final String CLOSE_TIMER = "close";
+    /** Not the job's `table.exec.state.ttl` (the dedup horizon), which would apply otherwise. */
+    static final String NO_TTL = "0 ms";
+
+    /**
+     * Per key: when it last emitted (processing time), its pending emission timer and its close
+     * timer (event time).
+     */
     public static class Emission {
         public Long lastMs;
         public Long timerMs;
+        public Long closeMs;
     }
 
     private transient String specJson;
@@ -53,8 +66,8 @@ public final class Tiles extends ProcessTableFunction<Row> {
 
     public void eval(
             Context ctx,
-            @StateHint(name = "emission") Emission emission,
-            @StateHint(name = "tiles", ttl = "2 d") MapView<Long, Tile> tiles,
+            @StateHint(name = "emission", ttl = NO_TTL) Emission emission,
+            @StateHint(name = "tiles", ttl = NO_TTL) MapView<Long, Tile> tiles,
             @ArgumentHint(ArgumentTrait.SET_SEMANTIC_TABLE) Row input,
             String spec)
             throws Exception {
@@ -76,7 +89,7 @@ public final class Tiles extends ProcessTableFunction<Row> {
         Long watermark = time.currentWatermark();
         long now = System.currentTimeMillis();
         if (watermark == null || emission.lastMs == null || now - emission.lastMs >= s.emitIntervalMs()) {
-            emit(emission, tiles, watermark, now);
+            emit(ctx, emission, tiles, watermark, now);
         } else if (emission.timerMs == null) {
             emission.timerMs = watermark + s.emitIntervalMs();
             time.registerOnTime(emission.timerMs);
@@ -85,16 +98,22 @@ public final class Tiles extends ProcessTableFunction<Row> {
 
     public void onTimer(OnTimerContext ctx, Emission emission, MapView<Long, Tile> tiles)
             throws Exception {
-        emission.timerMs = null;
-        emit(emission, tiles, ctx.timeContext(Long.class).currentWatermark(), System.currentTimeMillis());
+        if (ctx.currentTimer() == null) {
+            emission.timerMs = null;
+        }
+        emit(ctx, emission, tiles, ctx.timeContext(Long.class).currentWatermark(), System.currentTimeMillis());
     }
 
-    /** Emits the key's changed tiles in one row and drops its closed ones. */
-    private void emit(Emission emission, MapView<Long, Tile> tiles, Long watermark, long now)
+    /**
+     * Emits the key's changed tiles in one row, drops its closed ones and sets the close timer at
+     * the end of its last open tile; clears the key's state when no tile is open.
+     */
+    private void emit(Context ctx, Emission emission, MapView<Long, Tile> tiles, Long watermark, long now)
             throws Exception {
         List<Row> changed = new ArrayList<>();
         List<Map.Entry<Long, Tile>> emitted = new ArrayList<>();
         List<Long> closed = new ArrayList<>();
+        long openUntil = Long.MIN_VALUE;
         for (Map.Entry<Long, Tile> entry : tiles.entries()) {
             Tile tile = entry.getValue();
             if (tile.dirty) {
@@ -104,6 +123,8 @@ public final class Tiles extends ProcessTableFunction<Row> {
             }
             if (tile.closedAt(watermark)) {
                 closed.add(entry.getKey());
+            } else {
+                openUntil = Math.max(openUntil, tile.end);
             }
         }
         for (Map.Entry<Long, Tile> entry : emitted) {
@@ -115,6 +136,12 @@ public final class Tiles extends ProcessTableFunction<Row> {
         if (!changed.isEmpty()) {
             collect(Row.of(watermark, changed.toArray(new Row[0])));
             emission.lastMs = now;
+        }
+        if (openUntil == Long.MIN_VALUE) {
+            ctx.clearAllState(); // a pending emission timer finds nothing and clears again
+        } else if (emission.closeMs == null || emission.closeMs != openUntil - 1) {
+            emission.closeMs = openUntil - 1; // after the watermark: the tile is open
+            ctx.timeContext(Long.class).registerOnTime(CLOSE_TIMER, emission.closeMs);
         }
     }
 
