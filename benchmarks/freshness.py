@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import redis
 from confluent_kafka import Consumer
@@ -79,6 +79,14 @@ class Watch(threading.Thread):
     kafka_by_group: dict[str, list[float]] = field(default_factory=dict)  # delays, ms
     redis_by_group: dict[str, list[float]] = field(default_factory=dict)
     lookup_every_s: float = 2.0  # Redis lookups of the sampled entities' pending rows
+    # What a delay is timed from, and how, in a report.
+    timed_from: ClassVar[str] = "window close"
+    how: ClassVar[str] = (
+        "window close (window end + the bound) -> visible in Redis (the store's write stamp, "
+        "sampled entities) and -> seen by a read_committed Kafka consumer; the engines make "
+        "an event visible only when its window closes, so event -> visible is not measured "
+        "apart"
+    )
 
     def __post_init__(self) -> None:
         super().__init__(name=f"freshness-{self.name_}", daemon=True)
@@ -169,6 +177,15 @@ class TileWatch(Watch):
     a hash written again for another tile before it is looked up overstates the delay."""
 
     lookup_every_s: float = 0.5  # an entity's tile is often updated again within seconds
+    timed_from: ClassVar[str] = "event"
+    how: ClassVar[str] = (
+        "event -> visible: a tile update makes its newest event (the tile's last_ms, which "
+        "the replayer makes the append time) visible in Redis when the writer stamps the "
+        "entity's tile hash holding it (sampled entities) and in Kafka when a "
+        "read_committed consumer receives the update (so Kafka pays the checkpoint "
+        "interval of exactly-once output); older events of an update waited up to the "
+        "500 ms emit interval more"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

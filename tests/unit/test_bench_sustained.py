@@ -143,6 +143,8 @@ class FakeStack:
 
     label = "project: full catalogue, parallelism 1"
     served = "Redis"
+    timed_from = "window close"
+    freshness_how = "window close -> visible"
 
     def __init__(self, capacity: float = 5_000.0, fail_on_step: int | None = None,
                  late_ms: float = 2.0) -> None:  # fmt: skip
@@ -402,7 +404,7 @@ def test_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in ("--system", "--groups", "--low", "--high", "--step-s", "--warmup-s",
                    "--bound-ms", "--users", "--max-steps", "--precision",
-                   "window close -> Redis"):  # fmt: skip
+                   "event -> Redis", "project-v2"):  # fmt: skip
         assert option in out
 
 
