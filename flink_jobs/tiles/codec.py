@@ -1,9 +1,10 @@
-"""A tile as the online store keeps it: compact JSON, cheap to parse on every read.
+"""A tile as the tile stream carries it and the online store keeps it: compact JSON, cheap
+to parse on every read.
 
 ``[tile_start, tile_end, n, first_ms, last_ms, [part, ...]]`` with each part a list of the
-IR fields in `merge.FIELDS` order and the sketch image in base64. Readable with
-``redis-cli HGET``; `decode` gives back the dict `merge` reads, so the tile stream's records
-and the store's tiles merge alike.
+IR fields in `merge.FIELDS` order and the sketch image in base64 (the Java tile function
+writes it: `TileJson`; `encode` is the same form from Python). Readable with
+``redis-cli HGET``; `decode` gives back the dict `merge` reads.
 """
 
 from __future__ import annotations

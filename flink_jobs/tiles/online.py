@@ -2,7 +2,8 @@
 
 Layout: one hash per entity and tiled group version, ``tile:<group>:v<version>:<entity>``:
 
-- ``<tile_start_ms>``: the tile, complete as of its last update (`flink_jobs.tiles.codec`),
+- ``<tile_start_ms>``: the tile, complete as of its last update, as the tile stream carries
+  it (`flink_jobs.tiles.codec`'s form: stored as it comes, never decoded on the way),
 - ``_offset``: the tile-stream offset of the update last applied,
 - ``_watermark_ms``: the tile function's watermark at that update (-1 before the first),
 - ``_written_at_ms``: when the writer applied it (wall clock).
@@ -31,10 +32,9 @@ import redis
 
 from flink_jobs.features.model import FeatureGroup, Hopping
 from flink_jobs.online_store import FeatureGroupRef
-from flink_jobs.tiles import codec
 from flink_jobs.tiles.compile import TILED_CATALOGUE, kinds
 from flink_jobs.tiles.layout import tile_ms
-from flink_jobs.tiles.merge import Tile, selected_range
+from flink_jobs.tiles.merge import selected_range
 
 OFFSET = "_offset"
 WATERMARK = "_watermark_ms"
@@ -129,18 +129,19 @@ def retention_ms(group: FeatureGroup) -> int:
 
 @dataclass(frozen=True)
 class TileWrite:
-    """One tile-stream update's tiles of one group for one entity."""
+    """One tile-stream update's tiles of one group for one entity: the stream's records
+    (`tile_start`, `last_ms`, `tile` in the stored form)."""
 
     group: FeatureGroup
     entity: str
     offset: int
     watermark_ms: int  # -1 before the tile function's first watermark
-    tiles: Sequence[Tile]
+    tiles: Sequence[Mapping[str, Any]]
 
     def args(self, now_ms: int) -> list[str | int | bytes]:
         pairs: list[str | int | bytes] = []
         for tile in self.tiles:
-            pairs += (tile["tile_start"], codec.encode(tile))
+            pairs += (tile["tile_start"], tile["tile"])
         head = (self.offset, self.watermark_ms, prune_before(self.group, self.watermark_ms),
                 retention_ms(self.group), now_ms, len(self.tiles))  # fmt: skip
         return [*head, *pairs]
@@ -163,7 +164,7 @@ KIND_GROUPS = {g.table: kind.groups for kind in kinds(TILED_CATALOGUE) for g in 
 def writes_of(update: Mapping[str, Any], offset: int) -> list[TileWrite]:
     """A decoded tile-stream record (`schemas/tile-update.avsc`) at `offset` as one write
     per group; ValueError for a tile of a group this package does not know."""
-    by_group: dict[str, list[Tile]] = {}
+    by_group: dict[str, list[Mapping[str, Any]]] = {}
     for tile in update["tiles"]:
         if tile is not None:
             by_group.setdefault(tile["feature_group"], []).append(tile)

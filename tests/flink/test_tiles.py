@@ -4,7 +4,6 @@ inside the bound and duplicates, for every tiled group of the catalogue."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from flink_jobs.features.model import FeatureGroup
 from flink_jobs.job_config import JobConfig
 from flink_jobs.plans import compile_plan, load
 from flink_jobs.sources import register_file_source
+from flink_jobs.tiles import codec
 from flink_jobs.tiles.compile import TILED_CATALOGUE, Kind, kind_statements, kinds
 from tests import timeline
 from tests.flink.conftest import table_env
@@ -42,14 +42,6 @@ def _environment(log: Path) -> TableEnvironment:
     return t_env
 
 
-def _decoded(tile: dict[str, Any]) -> dict[str, Any]:
-    """A tile as the JSON of the test's query has it -> as the Avro stream carries it."""
-    for part in tile["parts"]:
-        if part["sketch"] is not None:
-            part["sketch"] = base64.b64decode(part["sketch"])
-    return tile
-
-
 def _final_tiles(t_env: TableEnvironment, kind: Kind) -> tuple[Tiles, int]:
     """Each tile's last emitted version (a bounded input ends with every tile final), and
     the number of updates."""
@@ -64,7 +56,7 @@ def _final_tiles(t_env: TableEnvironment, kind: Kind) -> tuple[Tiles, int]:
             updates += 1
             for tile in json.loads(changed):
                 by_start = tiles.setdefault(tile["feature_group"], {}).setdefault(entity, {})
-                by_start[tile["tile_start"]] = _decoded(tile)
+                by_start[tile["tile_start"]] = codec.decode(tile["tile"])
     return tiles, updates
 
 

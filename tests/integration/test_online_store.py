@@ -60,8 +60,10 @@ def test_a_batch_larger_than_one_script_call_reports_each_row(stack: Settings, u
 
 
 def _tile(start: int, n: int) -> dict[str, Any]:
-    return {"tile_start": start, "tile_end": start + MINUTE, "n": n, "first_ms": start,
+    """A tile as the stream carries it: start, newest event and the stored form."""
+    tile = {"tile_start": start, "tile_end": start + MINUTE, "n": n, "first_ms": start,
             "last_ms": start, "parts": []}  # fmt: skip
+    return {"tile_start": start, "last_ms": start, "tile": codec.encode(tile).decode()}
 
 
 def test_tile_writes_follow_the_stream_offset_and_prune_what_no_read_reaches(

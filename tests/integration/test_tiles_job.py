@@ -56,7 +56,7 @@ def _read_tiles(stack: Settings, topic: str) -> Tiles:
         for entity, update in batch:
             for tile in update["tiles"]:
                 by_start = tiles.setdefault(tile["feature_group"], {}).setdefault(entity, {})
-                by_start[tile["tile_start"]] = tile
+                by_start[tile["tile_start"]] = codec.decode(tile["tile"])
             if entity == FLUSH and linger_until is None:
                 linger_until = time.monotonic() + 6
         if linger_until is not None and time.monotonic() > linger_until:

@@ -62,7 +62,8 @@ def _update(watermark: int | None, *tiles: dict[str, object]) -> dict[str, objec
 
 
 def _tile(group: str, start: int, last: int) -> dict[str, object]:
-    return {"feature_group": group, "tile_start": start, "last_ms": last, "parts": []}
+    """A tile as the stream carries it (its stored form is opaque here)."""
+    return {"feature_group": group, "tile_start": start, "last_ms": last, "tile": "[]"}
 
 
 def test_a_tile_update_is_one_write_per_group() -> None:
@@ -117,7 +118,8 @@ def test_a_write_s_script_arguments_hold_its_tiles_after_the_guard_fields() -> N
     tile = tiles_of(
         group, group_rows(group, events(random.Random(1), 5, T0, T0 + 1)), random.Random(1)
     )[0]
-    write = online.TileWrite(group, "u1", 11, T0 + 2 * MINUTE, [tile])
+    stored = codec.encode(tile).decode()
+    write = online.TileWrite(group, "u1", 11, T0 + 2 * MINUTE, [{**tile, "tile": stored}])
     args = write.args(now_ms=123)
     prune = online.prune_before(group, T0 + 2 * MINUTE)
     assert args == [
@@ -128,5 +130,5 @@ def test_a_write_s_script_arguments_hold_its_tiles_after_the_guard_fields() -> N
         123,
         1,
         T0,
-        codec.encode(tile),
+        stored,
     ]

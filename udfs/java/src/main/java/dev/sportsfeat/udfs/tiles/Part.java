@@ -12,7 +12,10 @@ interface Part {
     /** Adds one row's non-null input value at event time {@code ts}. */
     void add(Object value, long ts);
 
-    /** The part as the tile stream carries it: a row of {@link Tiles#PART_TYPE}. */
+    /**
+     * The part's IR row: n, sum, min, max, m2, ts, items, item_counts, item_times, sketch (the
+     * order of flink_jobs/tiles/merge.py FIELDS), as the tile stream carries it ({@link TileJson}).
+     */
     Row ir();
 
     /** Writes the content (after the kind and parameter, which {@link Tile} writes). */

@@ -74,13 +74,22 @@ public final class Tile {
         return watermark != null && end - 1 <= watermark;
     }
 
-    /** The tile as the tile stream carries it: a row of {@link Tiles#TILE_TYPE}. */
+    /** The tile's fields and its parts' IR rows: group, start, end, n, first, last, parts. */
     Row ir() {
+        return Row.of(name, start, end, n, firstMs, lastMs, partRows());
+    }
+
+    /** The tile as the tile stream carries it: a row of {@link Tiles#TILE_TYPE}. */
+    Row streamed() {
+        return Row.of(name, start, lastMs, TileJson.of(start, end, n, firstMs, lastMs, partRows()));
+    }
+
+    private Row[] partRows() {
         Row[] irs = new Row[parts.length];
         for (int i = 0; i < parts.length; i++) {
             irs[i] = parts[i].ir();
         }
-        return Row.of(name, start, end, n, firstMs, lastMs, irs);
+        return irs;
     }
 
     /** The state key of a group's tile: its start and the group's index. */

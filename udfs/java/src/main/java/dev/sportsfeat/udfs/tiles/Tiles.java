@@ -39,13 +39,9 @@ import org.apache.flink.types.Row;
  */
 @DataTypeHint("ROW<watermark_ms BIGINT, tiles ARRAY<" + Tiles.TILE_TYPE + ">>")
 public final class Tiles extends ProcessTableFunction<Row> {
-    static final String PART_TYPE =
-            "ROW<n BIGINT, `sum` DOUBLE, `min` DOUBLE, `max` DOUBLE, m2 DOUBLE, ts BIGINT,"
-                    + " items ARRAY<STRING>, item_counts ARRAY<BIGINT>, item_times ARRAY<BIGINT>,"
-                    + " sketch BYTES>";
+    /** A changed tile: its group, start, newest event time and the tile as {@link TileJson}. */
     static final String TILE_TYPE =
-            "ROW<feature_group STRING, tile_start BIGINT, tile_end BIGINT, n BIGINT,"
-                    + " first_ms BIGINT, last_ms BIGINT, parts ARRAY<" + PART_TYPE + ">>";
+            "ROW<feature_group STRING, tile_start BIGINT, last_ms BIGINT, tile STRING>";
 
     static final String CLOSE_TIMER = "close";
     /** Not the job's `table.exec.state.ttl` (the dedup horizon), which would apply otherwise. */
@@ -117,7 +113,7 @@ public final class Tiles extends ProcessTableFunction<Row> {
         for (Map.Entry<Long, Tile> entry : tiles.entries()) {
             Tile tile = entry.getValue();
             if (tile.dirty) {
-                changed.add(tile.ir());
+                changed.add(tile.streamed());
                 tile.dirty = false;
                 emitted.add(entry);
             }

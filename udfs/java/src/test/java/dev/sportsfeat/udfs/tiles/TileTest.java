@@ -170,4 +170,25 @@ class TileTest {
         }
         return result;
     }
+
+    @Test
+    void streamedTileIsTheStoredJson() {
+        Row streamed = filled().streamed();
+        assertEquals("g_v2", streamed.getField(0));
+        assertEquals(60_000L, streamed.getField(1));
+        assertEquals(64_000L, streamed.getField(2)); // its newest event
+        String json = (String) streamed.getField(3);
+        assertTrue(json.startsWith("[60000,120000,5,61000,64000,[[4,10.0,1.0,4.0,"), json);
+        for (String item : new String[] {"\"a\"", "\"b\"", "\"c\""}) {
+            assertTrue(json.contains(item), json);
+        }
+        assertTrue(json.endsWith("]]"), json);
+    }
+
+    @Test
+    void jsonStringsAreEscaped() {
+        StringBuilder out = new StringBuilder();
+        TileJson.string(out, "a\"b\\c\n\u0001é");
+        assertEquals("\"a\\\"b\\\\c\\u000a\\u0001é\"", out.toString());
+    }
 }
