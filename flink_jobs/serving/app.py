@@ -2,6 +2,8 @@
 
 Every request costs one pipelined Redis round trip on a pooled connection. A value older
 than its group's TTL (by event time) is returned marked ``expired``, never as ``fresh``.
+Engine-v2 groups (version 2) are served from their tiles, merged on read at the request
+time (`flink_jobs.serving.tiled`).
 
 The feature routes answer with JSON built straight from the stored hashes (orjson, no
 pydantic on the way out); their models below document the same JSON in the OpenAPI.
@@ -14,15 +16,14 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from itertools import filterfalse
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import orjson
 import redis
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,11 +36,16 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flink_jobs.feature_groups import FEATURE_GROUPS, FeatureGroup, FeatureValue
+from flink_jobs.features.model import span
 from flink_jobs.metrics import API_EXPIRED_READS, API_LATENCY, API_REQUESTS
 from flink_jobs.online_store import EVENT_TIME, WINDOW_START, WRITTEN_AT
 from flink_jobs.serving.auth import api_keys, require_key
-from flink_jobs.serving.store import RedisStore, Store
+from flink_jobs.serving.store import Read, RedisStore, Store
+from flink_jobs.serving.tiled import READ_AHEAD, TiledGroup
+from flink_jobs.serving.times import AT_FORMS, iso
 from flink_jobs.settings import Settings
+from flink_jobs.tiles.compile import TILED_CATALOGUE
+from flink_jobs.tiles.online import READ_BACK
 
 MAX_BATCH = 500
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
@@ -51,17 +57,24 @@ class Problem(BaseModel):
 
 
 class EntityFeatures(BaseModel):
-    """One entity's value of a feature group, or its absence."""
+    """One entity's value of a feature group, or its absence. Version 1: the latest window,
+    expired when its event time is more than the group's TTL before now. Version 2: the
+    tiles the request time selects, merged; expired when the request time is more than the
+    TTL after the pipeline's progress (the watermark the writer last applied)."""
 
     group: str
     version: int
     entity_id: str
     status: Literal["fresh", "expired", "missing"]
     features: dict[str, FeatureValue | None] | None
-    event_time: datetime | None = Field(description="Event time the values are valid for (UTC)")
-    window_start: datetime | None
+    event_time: datetime | None = Field(
+        description="Event time the values are valid for (UTC); v2: the request time"
+    )
+    window_start: datetime | None = Field(description="v2: the oldest selected tile's start")
     written_at: datetime | None
-    age_ms: int | None = Field(description="Now minus event time")
+    age_ms: int | None = Field(
+        description="Now minus event time; v2: now minus the progress (null before any)"
+    )
 
 
 class BatchRequest(BaseModel):
@@ -124,12 +137,6 @@ class MetricsMiddleware:
             series[1].observe(time.perf_counter() - started)
 
 
-@lru_cache(maxsize=1 << 14)  # values of one window share their event time and window start
-def _iso(stored_ms: str) -> str:
-    """A stored epoch-millisecond time as the API writes it: ISO 8601 in UTC, exact to the ms."""
-    return datetime.fromtimestamp(int(stored_ms) / 1000, UTC).isoformat().replace("+00:00", "Z")
-
-
 class ServedGroup:
     """A feature group's answers, built as JSON-ready dicts straight from its stored fields."""
 
@@ -163,9 +170,9 @@ class ServedGroup:
                 name: None if value is None else kind(value)
                 for (name, kind), value in zip(self._features, features, strict=True)
             },
-            "event_time": _iso(event_time),
-            "window_start": _iso(window_start),
-            "written_at": _iso(written_at),
+            "event_time": iso(event_time),
+            "window_start": iso(window_start),
+            "written_at": iso(written_at),
             "age_ms": age_ms,
         }
 
@@ -180,6 +187,48 @@ class ServedGroup:
             self._expired.inc(expired)
         return results
 
+    def request_time(self, at: str | None, now_ms: int) -> int:
+        if at is not None:
+            raise ValueError("v1 groups serve their latest window; at= is for v2 groups")
+        return now_ms
+
+    def reads(self, entity_ids: Sequence[str], t: int) -> list[Read]:
+        return [([self.key_prefix + entity_id for entity_id in entity_ids], self.fields)]
+
+    def answers(
+        self,
+        entity_ids: Sequence[str],
+        replies: Sequence[Sequence[Sequence[str | None]]],
+        t: int,
+        now_ms: int,
+    ) -> list[dict[str, Any]]:
+        return self.entities(entity_ids, replies[0], now_ms)
+
+
+class Served(Protocol):
+    """A served group version: v1's `ServedGroup` or v2's `TiledGroup`."""
+
+    name: str
+    version: int
+
+    def request_time(self, at: str | None, now_ms: int) -> int:
+        """The request time t of a read `at` (None: now); ValueError if it cannot be served."""
+        ...
+
+    def reads(self, entity_ids: Sequence[str], t: int) -> list[Read]:
+        """What a read of the entities at t fetches, in one round trip."""
+        ...
+
+    def answers(
+        self,
+        entity_ids: Sequence[str],
+        replies: Sequence[Sequence[Sequence[str | None]]],
+        t: int,
+        now_ms: int,
+    ) -> list[dict[str, Any]]:
+        """The answers to the replies to `reads`, in request order; expired ones counted."""
+        ...
+
 
 def _json(content: object) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
@@ -190,6 +239,15 @@ def _check_entity_ids(entity_ids: Sequence[str]) -> None:
     if malformed is not None:
         raise HTTPException(400, f"malformed entity id {malformed!r}: use {ENTITY_RULE}")
 
+
+At = Annotated[
+    str | None,
+    Query(
+        description=f"v2 groups only: the request time t, {AT_FORMS}; default now. From "
+        f"{span(READ_BACK)} before now to {span(READ_AHEAD)} after (older times: the offline "
+        "store, backfill)",
+    ),
+]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (400, 401, 404, 503)
@@ -204,7 +262,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         host, port = settings.redis_endpoint
         store = owned = RedisStore(host, port, password=settings.redis_password)
     metrics = Metrics()
-    served = {(g.name, g.version): ServedGroup(g, metrics.expired) for g in FEATURE_GROUPS}
+    served: dict[tuple[str, int], Served] = {
+        (g.name, g.version): ServedGroup(g, metrics.expired) for g in FEATURE_GROUPS
+    }
+    served |= {(g.name, g.version): TiledGroup(g, metrics.expired) for g in TILED_CATALOGUE}
     known = ", ".join(f"{name} v{version}" for name, version in served)
 
     @asynccontextmanager
@@ -217,21 +278,27 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     authorized = [Depends(require_key(keys))]
 
-    def group_of(name: str, version: int) -> ServedGroup:
+    def group_of(name: str, version: int) -> Served:
         group = served.get((name, version))
         if group is None:
             raise HTTPException(404, f"unknown feature group {name} v{version}; known: {known}")
         return group
 
-    async def fetch(group: ServedGroup, entity_ids: Sequence[str]) -> list[dict[str, Any]]:
-        redis_keys = [group.key_prefix + entity_id for entity_id in entity_ids]
+    async def fetch(
+        group: Served, entity_ids: Sequence[str], at: str | None
+    ) -> list[dict[str, Any]]:
+        now_ms = time.time_ns() // 1_000_000
         try:
-            stored = await store.hmget(redis_keys, group.fields)
+            t = group.request_time(at, now_ms)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        try:
+            replies = await store.hmget_each(group.reads(entity_ids, t))
         except redis.RedisError as exc:
             raise HTTPException(
                 503, f"online store Redis at {settings.redis_url} does not answer: {exc}"
             ) from exc
-        return group.entities(entity_ids, stored, time.time_ns() // 1_000_000)
+        return group.answers(entity_ids, replies, t, now_ms)
 
     @app.get(
         "/features/{group}/v{version}/{entity_id:path}",  # so that "" and "a/b" get a 400
@@ -240,11 +307,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         response_model=EntityFeatures,
         operation_id="get_features",
     )
-    async def get_features(group: str, version: int, entity_id: str) -> Response:
-        """The entity's latest value of the feature group."""
+    async def get_features(group: str, version: int, entity_id: str, at: At = None) -> Response:
+        """The entity's value of the feature group: v1 its latest window, v2 its tiles
+        merged at the request time `at` (default now)."""
         served_group = group_of(group, version)
         _check_entity_ids((entity_id,))
-        return _json((await fetch(served_group, (entity_id,)))[0])
+        return _json((await fetch(served_group, (entity_id,), at))[0])
 
     @app.post(
         "/features/{group}/v{version}/batch",
@@ -253,14 +321,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         response_model=BatchResponse,
         operation_id="get_features_batch",
     )
-    async def get_batch(group: str, version: int, request: BatchRequest) -> Response:
-        """Many entities' values in one Redis round trip, in request order."""
+    async def get_batch(group: str, version: int, request: BatchRequest, at: At = None) -> Response:
+        """Many entities' values in one Redis round trip, in request order (v2: all at the
+        request time `at`, default now)."""
         served_group = group_of(group, version)
         ids = request.entity_ids
         if not 1 <= len(ids) <= MAX_BATCH:
             raise HTTPException(400, f"{len(ids)} entity ids: send 1 to {MAX_BATCH} per batch")
         _check_entity_ids(ids)
-        results = await fetch(served_group, ids)
+        results = await fetch(served_group, ids, at)
         return _json(
             {"group": served_group.name, "version": served_group.version, "results": results}
         )

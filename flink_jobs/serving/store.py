@@ -18,6 +18,8 @@ import redis
 PING = b"*1\r\n$4\r\nPING\r\n"
 READ_SIZE = 1 << 16
 
+Read = tuple[Sequence[str], Sequence[str]]  # (keys, fields): the fields of each key's hash
+
 
 class Store(Protocol):
     """The online store as the API reads it; one that does not answer raises RedisError."""
@@ -26,7 +28,19 @@ class Store(Protocol):
         """`fields` of the hash at each key (None for a field it lacks), in one round trip."""
         ...
 
+    async def hmget_each(self, reads: Sequence[Read]) -> list[list[list[str | None]]]:
+        """Per read (keys, fields), `hmget`'s answer; all reads in one round trip."""
+        ...
+
     async def ping(self) -> None: ...
+
+
+def _pack(read: Read) -> bytes:
+    """One HMGET per key of the read, pipelined: the fields are packed once."""
+    keys, fields = read
+    head = b"*%d\r\n$5\r\nHMGET\r\n" % (len(fields) + 2)
+    tail = b"".join([b"$%d\r\n%b\r\n" % (len(f), f) for f in map(str.encode, fields)])
+    return b"".join([b"%b$%d\r\n%b\r\n%b" % (head, len(k), k, tail) for k in map(str.encode, keys)])
 
 
 class RedisStore:
@@ -49,12 +63,16 @@ class RedisStore:
         self._idle: list[_Connection] = []
 
     async def hmget(self, keys: Sequence[str], fields: Sequence[str]) -> list[list[str | None]]:
-        head = b"*%d\r\n$5\r\nHMGET\r\n" % (len(fields) + 2)
-        tail = b"".join([b"$%d\r\n%b\r\n" % (len(f), f) for f in map(str.encode, fields)])
-        packed = b"".join(
-            [b"%b$%d\r\n%b\r\n%b" % (head, len(k), k, tail) for k in map(str.encode, keys)]
-        )
-        return await self._call(packed, len(keys))
+        (replies,) = await self.hmget_each([(keys, fields)])
+        return replies
+
+    async def hmget_each(self, reads: Sequence[Read]) -> list[list[list[str | None]]]:
+        replies = await self._call(b"".join(map(_pack, reads)), sum(len(k) for k, _ in reads))
+        answers, first = [], 0
+        for keys, _ in reads:
+            answers.append(replies[first : first + len(keys)])
+            first += len(keys)
+        return answers
 
     async def ping(self) -> None:
         await self._call(PING, 1)

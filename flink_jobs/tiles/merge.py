@@ -25,6 +25,7 @@ Tile = Mapping[str, Any]
 IR = dict[str, Any]  # one part's partial aggregate, as in a tile's `parts`
 
 FIELDS = ("n", "sum", "min", "max", "m2", "ts", "items", "item_counts", "item_times", "sketch")
+_NONE: IR = dict.fromkeys(FIELDS)
 
 
 def selected_range(group: FeatureGroup, t: int) -> tuple[int, int]:
@@ -49,10 +50,10 @@ def select(group: FeatureGroup, tiles: Iterable[Tile], t: int) -> list[Tile]:
 
 def ir(**fields: Any) -> IR:
     """A part IR: the given fields, every other field None."""
-    unknown = fields.keys() - set(FIELDS)
+    unknown = fields.keys() - _NONE.keys()
     if unknown:
         raise ValueError(f"not IR fields: {sorted(unknown)}")
-    return {name: fields.get(name) for name in FIELDS}
+    return {**_NONE, **fields}  # in FIELDS order: a merge runs it per part
 
 
 def _param(part: Part) -> int:

@@ -32,8 +32,9 @@ from flink_jobs.serving.app import (
     write_openapi,
 )
 from flink_jobs.serving.client import FeatureApiError, FeatureClient
-from flink_jobs.serving.store import RedisStore
+from flink_jobs.serving.store import Read, RedisStore
 from flink_jobs.settings import PROJECT_ROOT, Settings
+from flink_jobs.tiles.compile import TILED_CATALOGUE
 
 KEY = "test-key"
 URL = "/features/user_activity/v1"
@@ -49,10 +50,17 @@ class FakeRedis:
         self.down = False
 
     async def hmget(self, keys: Sequence[str], fields: Sequence[str]) -> list[list[str | None]]:
+        (replies,) = await self.hmget_each([(keys, fields)])
+        return replies
+
+    async def hmget_each(self, reads: Sequence[Read]) -> list[list[list[str | None]]]:
         self.round_trips += 1
         if self.down:
             raise redis.ConnectionError("Error 111 connecting: Connection refused.")
-        return [[self.stored.get(key, {}).get(field) for field in fields] for key in keys]
+        return [
+            [[self.stored.get(key, {}).get(field) for field in fields] for key in keys]
+            for keys, fields in reads
+        ]
 
     async def ping(self) -> None:
         if self.down:
@@ -241,12 +249,14 @@ def test_a_bad_batch_is_rejected(api: TestClient, entity_ids: list[str], message
 
 
 def test_an_unknown_group_or_version_names_the_known_ones(api: TestClient) -> None:
-    for path in ("/features/user_activty/v1/u1", "/features/user_activity/v2/u1"):
+    for path in ("/features/user_activty/v1/u1", "/features/user_activity/v3/u1"):
         response = api.get(path)
         assert response.status_code == 404
+    known = [(g.name, g.version) for g in FEATURE_GROUPS]
+    known += [(g.name, g.version) for g in TILED_CATALOGUE]
     assert api.get("/features/user_activty/v1/u1").json() == {
         "detail": "unknown feature group user_activty v1; known: "
-        + ", ".join(f"{g.name} v{g.version}" for g in FEATURE_GROUPS)
+        + ", ".join(f"{name} v{version}" for name, version in known)
     }
     assert api.post("/features/nope/v1/batch", json={"entity_ids": ["u1"]}).status_code == 404
 
