@@ -66,6 +66,9 @@ def project_visibility(groups: dict[str, FeatureGroup], registry_url: str) -> Vi
     return Visibility(topics, kafka_io.avro_decoder(registry_url), project_stored, tiles)
 
 
+Handler = Callable[[str, str, bytes | None], None]  # (topic, entity, value)
+
+
 @dataclass(eq=False)  # a Thread must stay hashable
 class Watch(threading.Thread):
     """Collects Kafka and Redis visibility delays of one system until stopped."""
@@ -112,12 +115,12 @@ class Watch(threading.Thread):
         """Count only windows that close by `ms` (when the load stopped)."""
         self._closes_until = ms
 
-    def run(self) -> None:
+    def _consumer(self, isolation: str) -> Consumer:
         consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap,
                 "group.id": f"bench-fresh-{uuid.uuid4().hex[:8]}",
-                "isolation.level": "read_committed",
+                "isolation.level": isolation,
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
                 "topic.metadata.refresh.interval.ms": 2000,  # the peer creates its topics late
@@ -125,19 +128,29 @@ class Watch(threading.Thread):
             }
         )
         consumer.subscribe(list(self.visibility.topics))
+        return consumer
+
+    def _feeds(self) -> list[tuple[Consumer, Handler]]:
+        """The consumers to read and what each record is handed to."""
+        return [(self._consumer("read_committed"), self._received)]
+
+    def run(self) -> None:
+        feeds = self._feeds()
         store = redis.Redis.from_url(self.redis_url)
         next_lookup = time.monotonic() + self.lookup_every_s
         try:
             while not self._stop_event.is_set():
-                for msg in consumer.consume(num_messages=1000, timeout=0.2):
-                    if not msg.error():
-                        self._received(msg.topic() or "", (msg.key() or b"").decode(), msg.value())
+                for consumer, handle in feeds:
+                    for msg in consumer.consume(num_messages=1000, timeout=0.1):
+                        if not msg.error():
+                            handle(msg.topic() or "", (msg.key() or b"").decode(), msg.value())
                 if time.monotonic() >= next_lookup:
                     next_lookup = time.monotonic() + self.lookup_every_s
                     self._look_up(store)
             self._look_up(store)
         finally:
-            consumer.close()
+            for consumer, _ in feeds:
+                consumer.close()
 
     def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
         now_ms = time.time() * 1000
@@ -172,40 +185,62 @@ class TileWatch(Watch):
     """Engine v2's freshness, from the event: a tile update makes its newest event
     (`last_ms`, the event time, which the replayer makes the append time) visible. In Kafka:
     when a read_committed consumer receives the update; in Redis: the `_written_at_ms` of
-    the entity's tile hash once it holds that version of the tile. Sampled entities only.
-    Each update's older new events waited longer, by at most the emit interval (500 ms);
-    a hash written again for another tile before it is looked up overstates the delay."""
+    the entity's tile hash once it holds that version of the tile, looked up as soon as
+    the update is in the topic (read_uncommitted, as the writer reads it: waiting for the
+    commit would let a later write of the hash, for the entity's next tile, restamp it).
+    Sampled entities only. Each update's older new events waited longer, by at most the
+    emit interval (500 ms); a hash written again for another tile between a write and its
+    lookup overstates the delay, by at most the lookup interval."""
 
-    lookup_every_s: float = 0.5  # an entity's tile is often updated again within seconds
+    lookup_every_s: float = 0.2
     timed_from: ClassVar[str] = "event"
     how: ClassVar[str] = (
         "event -> visible: a tile update makes its newest event (the tile's last_ms, which "
         "the replayer makes the append time) visible in Redis when the writer stamps the "
-        "entity's tile hash holding it (sampled entities) and in Kafka when a "
-        "read_committed consumer receives the update (so Kafka pays the checkpoint "
-        "interval of exactly-once output); older events of an update waited up to the "
-        "500 ms emit interval more"
+        "entity's tile hash holding it (sampled entities, looked up from the moment the "
+        "update is in the topic) and in Kafka when a read_committed consumer receives the "
+        "update (so Kafka pays the checkpoint interval of exactly-once output); older "
+        "events of an update waited up to the 500 ms emit interval more"
     )
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._seen: dict[tuple[str, str], tuple[int, int]] = {}  # (group, entity) -> tile
+        self._seen: dict[tuple[str, str, bool], tuple[int, int]] = {}  # -> newest tile
         self._tiles: dict[tuple[str, str, int], int] = {}  # (group, entity, start) -> last
 
-    def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
+    def _feeds(self) -> list[tuple[Consumer, Handler]]:
+        return [
+            (self._consumer("read_committed"), self._received),
+            (self._consumer("read_uncommitted"), self._appended),
+        ]
+
+    def _new_tiles(
+        self, entity: str, raw: bytes | None, committed: bool
+    ) -> list[tuple[str, int, int]]:
+        """The update's (group, start, last) that carry a newer event than seen before on
+        this feed, in the load's time range."""
         if not self.sampled(entity):
-            return
-        now_ms = time.time() * 1000
+            return []
+        new = []
         for tile in self.visibility.decode(raw or b"")["tiles"]:
             if tile is None:
                 continue
             group, start, last = tile["feature_group"], tile["tile_start"], tile["last_ms"]
-            if self._seen.get((group, entity), (0, -1)) >= (start, last):
+            if self._seen.get((group, entity, committed), (0, -1)) >= (start, last):
                 continue  # an older tile again, or no new event in it
-            self._seen[(group, entity)] = (start, last)
+            self._seen[(group, entity, committed)] = (start, last)
             if self._closes_from <= last <= self._closes_until:
-                self.kafka_by_group.setdefault(group, []).append(now_ms - last)
-                self._tiles[(group, entity, start)] = last
+                new.append((group, start, last))
+        return new
+
+    def _received(self, topic: str, entity: str, raw: bytes | None) -> None:
+        now_ms = time.time() * 1000
+        for group, _, last in self._new_tiles(entity, raw, committed=True):
+            self.kafka_by_group.setdefault(group, []).append(now_ms - last)
+
+    def _appended(self, topic: str, entity: str, raw: bytes | None) -> None:
+        for group, start, last in self._new_tiles(entity, raw, committed=False):
+            self._tiles[(group, entity, start)] = last
 
     def _look_up(self, store: redis.Redis[bytes]) -> None:
         pending = list(self._tiles.items())

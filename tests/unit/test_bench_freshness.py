@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.freshness import Visibility, Watch, project_visibility
+from benchmarks.freshness import TileWatch, Visibility, Watch, project_visibility
 from flink_jobs.features.catalogue import USER_ACTIVITY, USER_TEAM_AFFINITY
 
 MIN_MS = 60_000
@@ -41,3 +41,18 @@ def test_rows_are_timed_per_group_from_their_close_and_kafka_only_systems_skip_r
     )
     assert affinity - activity < 1_000  # the lifetime row's tile closed at the same minute
     assert watch.redis_by_group == {}  # no store to look in
+
+
+def test_tile_updates_are_looked_up_from_the_append_and_timed_in_kafka_from_the_commit() -> None:
+    update = {"tiles": [{"feature_group": "user_activity", "tile_start": 0, "last_ms": 500}]}
+    topics = {"tiles.user.v2": "user"}
+    v = Visibility(topics, {b"u": update}.__getitem__)
+    watch = TileWatch("v2", "127.0.0.1:1", "redis://127.0.0.1:1", v, bool, 5_000)
+    watch._appended("tiles.user.v2", "u1", b"u")  # the writer can apply it now
+    assert watch._tiles == {("user_activity", "u1", 0): 500}
+    assert watch.kafka_by_group == {}  # not committed yet
+    watch._received("tiles.user.v2", "u1", b"u")
+    assert len(watch.kafka_by_group["user_activity"]) == 1
+    watch._appended("tiles.user.v2", "u1", b"u")  # the same version again: no new lookup
+    watch._received("tiles.user.v2", "u1", b"u")
+    assert len(watch.kafka_by_group["user_activity"]) == 1
