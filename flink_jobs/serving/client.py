@@ -10,6 +10,8 @@ import httpx
 
 from flink_jobs.serving import API_KEY_HEADER
 
+At = int | str | None  # a v2 request time: epoch ms, or ISO 8601 with a zone
+
 
 class FeatureApiError(Exception):
     """The API answered with an error (or did not answer): `status` 0 means no answer."""
@@ -38,18 +40,19 @@ class FeatureClient:
             base_url=base_url, headers=headers, timeout=timeout, transport=transport
         )
 
-    def get(self, group: str, version: int, entity_id: str) -> dict[str, Any]:
-        """The entity's features with status, event time and age (see the API's OpenAPI)."""
+    def get(self, group: str, version: int, entity_id: str, at: At = None) -> dict[str, Any]:
+        """The entity's features with status, event time and age (see the API's OpenAPI);
+        `at`: a v2 group's request time (epoch ms or ISO 8601), default now."""
         path = f"/features/{group}/v{version}/{quote(entity_id, safe='')}"
-        body: dict[str, Any] = self._call("GET", path)
+        body: dict[str, Any] = self._call("GET", path, at=at)
         return body
 
     def get_batch(
-        self, group: str, version: int, entity_ids: Sequence[str]
+        self, group: str, version: int, entity_ids: Sequence[str], at: At = None
     ) -> list[dict[str, Any]]:
-        """Many entities' features, in the order asked, in one request."""
+        """Many entities' features, in the order asked, in one request (v2: all at `at`)."""
         body = self._call(
-            "POST", f"/features/{group}/v{version}/batch", {"entity_ids": list(entity_ids)}
+            "POST", f"/features/{group}/v{version}/batch", {"entity_ids": list(entity_ids)}, at
         )
         results: list[dict[str, Any]] = body["results"]
         return results
@@ -63,9 +66,10 @@ class FeatureClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, body: object = None) -> Any:
+    def _call(self, method: str, path: str, body: object = None, at: At = None) -> Any:
+        params = {} if at is None else {"at": str(at)}
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(method, path, json=body, params=params)
         except httpx.HTTPError as exc:
             raise FeatureApiError(0, f"feature API at {self._http.base_url}: {exc}") from exc
         if response.is_error:

@@ -3,7 +3,8 @@ redelivered duplicates) -> Kafka -> one tile function per entity kind -> the til
 (Avro, registry, read_committed) -> the writer -> Redis. The tiles, merged on read, serve what
 the reference says at every tile edge and at random request times: the stream's tiles over a
 replayed log of last January, Redis's over a log of the last minutes (the online store keeps
-what reads within `online.READ_BACK` of the watermark select)."""
+what reads within `online.READ_BACK` of the watermark select), and so does the stack's
+feature API at those times (`?at=`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 
 import redis
 
+from flink_jobs.features.model import FeatureGroup
 from flink_jobs.producer import GovernedProducer
+from flink_jobs.serving.client import FeatureClient
 from flink_jobs.settings import Settings
 from flink_jobs.submit import cancel, job_state, submit
 from flink_jobs.tiles import codec, online
@@ -21,7 +24,7 @@ from flink_jobs.topic_tail import tail_batches
 from flink_jobs.writer import Writer
 from tests import timeline
 from tests.integration.conftest import eventually, job_topics
-from tests.tiles_check import Tiles, mismatches, request_times
+from tests.tiles_check import Tiles, mismatches, request_times, served_mismatches
 
 FLUSH = "zz_flush"
 MINUTE = 60_000
@@ -76,6 +79,28 @@ def _stored_tiles(client: redis.Redis[bytes], entities: set[str]) -> Tiles:
     return tiles
 
 
+def _api_mismatches(
+    stack: Settings, entities: set[str], events: list[dict[str, Any]], recent: list[dict[str, Any]]
+) -> list[str]:
+    """What the stack's feature API serves at request times the recent log spans (those
+    within the `at` range it accepts) against the reference, one batch per read."""
+    failures = []
+    key = stack.api_keys.split(",")[0] or None
+    with FeatureClient(f"http://{stack.host}:{stack.api_port}", api_key=key) as client:
+        for group in TILED_CATALOGUE:
+
+            def answers(t: int, group: FeatureGroup = group) -> dict[str, Any]:
+                batch = client.get_batch(group.name, group.version, sorted(entities), at=t)
+                return {answer["entity_id"]: answer["features"] for answer in batch}
+
+            oldest = time.time() * 1000 - online.READ_BACK.total_seconds() * 1000 + MINUTE
+            times = [t for t in request_times(group, recent) if oldest <= t <= time.time() * 1000]
+            checked, found = served_mismatches(group, answers, events, times)
+            assert checked > 20, f"{group.table}: only {checked} non-empty reads by the API"
+            failures += [f"{group.table} by the API: {p}" for p in found[:5]]
+    return failures
+
+
 def _entities(log: list[dict[str, Any]]) -> set[str]:
     return {e[column] for e in log for column in ("user_id", "content_id", "game_id") if e[column]}
 
@@ -116,6 +141,7 @@ def test_the_tiles_in_kafka_and_redis_serve_what_the_reference_says(
             checked, found = mismatches(group, stored.get(group.table, {}), events, times)
             assert checked > 20, f"{group.table}: only {checked} non-empty reads in Redis"
             failures += [f"{group.table} in Redis: {p}" for p in found[:5]]
+        failures += _api_mismatches(stack, _entities(recent), events, recent)
         assert not failures, "\n".join(failures)
     finally:
         cancel(stack, submission.job_id)

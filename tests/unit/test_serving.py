@@ -402,6 +402,9 @@ def test_the_client_raises_the_servers_message(api: TestClient) -> None:
             client.get("user_activity", 1, "a/b")
         with pytest.raises(FeatureApiError, match="400: 0 entity ids"):
             client.get_batch("user_activity", 1, [])
+        # `at` reaches the server
+        with pytest.raises(FeatureApiError, match="400: v1 groups serve their latest window"):
+            client.get_batch("user_activity", 1, ["u1"], at=1)
     wrong_key = FeatureClient("http://api", api_key="wrong", transport=_through(api))
     with wrong_key, pytest.raises(FeatureApiError, match="401: invalid API key"):
         wrong_key.get("user_activity", 1, "u1")
