@@ -8,6 +8,13 @@ same bytes (DECODE_AVRO memoizes the last record, so it decodes once); a record 
 plausible event time (undecodable, or further ahead of its Kafka timestamp than the source
 allows) gets the epoch, so it can never move the watermark.
 
+Idleness: engine v2's jobs read with connector `kafka-lag-aware` (udfs/java, package
+dev.sportsfeat.udfs.kafka; docs/engine-v2.md section 4), Flink's Kafka connector whose split
+stops holding the watermark only once it has emitted nothing for `Source.idle_timeout` *and* a
+lag check finds its partition read to the end. Flink's `scan.watermark.idle-timeout` also lets
+a partition with unread records fall behind the watermark; v1's jobs keep it, because their
+released plans (flink_jobs/features/released/plans) name Flink's connector.
+
 File: JSON lines of already-decoded events, for tests and batch backfills of exported logs.
 
 The decoded view's columns: every Avro field, `event_time` (rowtime, with the source's
@@ -30,6 +37,8 @@ from flink_jobs.registry import schema_for_topic
 from flink_jobs.settings import load_settings
 
 EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
+LAG_AWARE_CONNECTOR = "kafka-lag-aware"
+LAG_CHECK_INTERVAL = "1 s"  # a quiet partition's watermark trails the others' by about this
 METADATA = (
     ("_topic", "STRING", "topic"),
     ("_partition", "INT", "partition"),
@@ -51,12 +60,43 @@ def _fields(source: Source) -> list[str]:
     return [c.name for c in avro_columns(schema_for_topic(source.topic).schema())]
 
 
+def kafka_options(
+    source: Source, topic: str, bootstrap: str, group_id: str, emit_on_event: bool,
+    bounded: bool = False, lag_aware: bool = False,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """The Kafka table's connector options (`kafka_source`), security included."""
+    idle = f"{source.idle_timeout.total_seconds():g} s"
+    idleness = (
+        [("lag-aware.quiet-after", idle), ("lag-aware.check-interval", LAG_CHECK_INTERVAL)]
+        if lag_aware
+        else [("scan.watermark.idle-timeout", idle)]
+    )
+    options = [
+        ("topic", topic),
+        ("properties.bootstrap.servers", bootstrap),
+        ("properties.group.id", group_id),
+        ("properties.isolation.level", "read_committed"),
+        ("scan.startup.mode", "earliest-offset" if bounded else "group-offsets"),
+        ("properties.auto.offset.reset", "earliest"),
+        *idleness,
+        ("value.format", "raw"),
+    ]
+    # prod: SASL_SSL
+    options += [(f"properties.{k}", v) for k, v in load_settings().kafka_java_security().items()]
+    if emit_on_event:  # a watermark after every record: lateness exactly as the reference
+        options.append(("scan.watermark.emit.strategy", "on-event"))
+    if bounded:
+        options.append(("scan.bounded.mode", "latest-offset"))
+    return options
+
+
 def kafka_source(
     source: Source, topic: str, bootstrap: str, group_id: str, emit_on_event: bool,
-    registry_url: str, bounded: bool = False,
+    registry_url: str, bounded: bool = False, lag_aware: bool = False,
 ) -> TableDescriptor:  # fmt: skip
     """The topic as raw bytes decoded by DECODE_AVRO; `bounded`: from the earliest offsets to
-    the end offsets at start (a backfill), else from the group's committed offsets on."""
+    the end offsets at start (a backfill), else from the group's committed offsets on;
+    `lag_aware`: connector kafka-lag-aware, else Flink's kafka."""
     reader = json.dumps(schema_for_topic(source.topic).schema(), separators=(",", ":"))
     decoded = f"DECODE_AVRO(`value`, {_quote(reader)}, {_quote(registry_url)})"
     claimed = f"{decoded}.`{source.event_time}`"
@@ -71,34 +111,21 @@ def kafka_source(
         f"COALESCE(CASE WHEN {claimed} <= {horizon} THEN {claimed} END, {EPOCH})",
     )
     schema.watermark(source.event_time, _watermark(source))
-    descriptor = (
-        TableDescriptor.for_connector("kafka")
-        .schema(schema.build())
-        .option("topic", topic)
-        .option("properties.bootstrap.servers", bootstrap)
-        .option("properties.group.id", group_id)
-        .option("properties.isolation.level", "read_committed")
-        .option("scan.startup.mode", "earliest-offset" if bounded else "group-offsets")
-        .option("properties.auto.offset.reset", "earliest")
-        .option("scan.watermark.idle-timeout", f"{source.idle_timeout.total_seconds():g} s")
-        .option("value.format", "raw")
-    )
-    for key, value in load_settings().kafka_java_security().items():  # prod: SASL_SSL
-        descriptor.option(f"properties.{key}", value)
-    if emit_on_event:  # a watermark after every record: lateness exactly as the reference
-        descriptor.option("scan.watermark.emit.strategy", "on-event")
-    if bounded:
-        descriptor.option("scan.bounded.mode", "latest-offset")
+    connector = LAG_AWARE_CONNECTOR if lag_aware else "kafka"
+    descriptor = TableDescriptor.for_connector(connector).schema(schema.build())
+    options = kafka_options(source, topic, bootstrap, group_id, emit_on_event, bounded, lag_aware)
+    for key, value in options:
+        descriptor.option(key, value)
     return descriptor.build()
 
 
 def register_kafka_source(
     t_env: TableEnvironment, source: Source, topic: str, bootstrap: str, group_id: str,
-    emit_on_event: bool, registry_url: str, bounded: bool = False,
+    emit_on_event: bool, registry_url: str, bounded: bool = False, lag_aware: bool = False,
 ) -> None:  # fmt: skip
     table = f"{source.name}_kafka"
     descriptor = kafka_source(
-        source, topic, bootstrap, group_id, emit_on_event, registry_url, bounded
+        source, topic, bootstrap, group_id, emit_on_event, registry_url, bounded, lag_aware
     )
     t_env.create_temporary_table(table, descriptor)
     fields = [f"`_event`.`{f}` AS `{f}`" for f in _fields(source) if f != source.event_time]

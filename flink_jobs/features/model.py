@@ -158,6 +158,9 @@ class Source:
 
     Events with the same `dedup_key` value are one event: the first delivered counts,
     redeliveries are dropped (within `dedup_horizon` of processing time).
+    A partition that emitted nothing for `idle_timeout` stops holding the watermark: in v2's
+    jobs once a lag check also finds it read to the end (`lag-aware.quiet-after` of connector
+    kafka-lag-aware), in v1's at once (Flink's `scan.watermark.idle-timeout`).
     Invalid events go to the topic's dead-letter topic with the violated rule.
     """
 

@@ -112,7 +112,11 @@ class OwnJob:
 
 
 def job_topics(
-    stack: Settings, unique: str, groups: str = "user_activity", source_partitions: int = 1
+    stack: Settings,
+    unique: str,
+    groups: str = "user_activity",
+    source_partitions: int = 1,
+    watermark_emit: str = "on-event",
 ) -> OwnJob:
     """A job on fresh topics (by default single-partition: one watermark, emitted after every
     event so lateness is exactly the reference's), subjects registered."""
@@ -123,7 +127,7 @@ def job_topics(
         namespace=f"it_{unique}",
         consumer_group=f"it-{unique}",
         job_name=f"it-{unique}",
-        watermark_emit="on-event",
+        watermark_emit=watermark_emit,
         checkpoint_interval_s=2,
     )
     registry = RegistryClient(stack.registry_url)
