@@ -54,19 +54,21 @@ class Project:
     served: str = "Redis"
     flink_options: str = ""  # KEY=VALUE,... over the job's own (an A/B of a setting)
     work: Work = Work.FEATURES
+    idleness: str = "lag-aware"  # v2's quiet partitions (JobConfig.idleness): an A/B of the source
     _jobs: dict[str, FlinkJob] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def label(self) -> str:
         subset = "full catalogue" if not self.groups else f"groups {self.groups}"
-        return f"project: {subset}, parallelism 1"
+        idleness = f", idleness {self.idleness}" if self.tiled else ""
+        return f"project: {subset}, parallelism 1{idleness}"
 
     def config(self, namespace: str) -> JobConfig:
         name = job_name(namespace)
         return JobConfig(
             bootstrap=self.settings.kafka_bootstrap, registry_url=self.settings.registry_url,
             groups=self.groups, namespace=namespace, consumer_group=name, job_name=name,
-            flink_options=self.flink_options,
+            flink_options=self.flink_options, idleness=self.idleness,
         )  # fmt: skip
 
     def job(self, namespace: str, topic: str) -> FlinkJob:

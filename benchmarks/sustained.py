@@ -1,6 +1,7 @@
 """The sustainable throughput of a system on the running local stack, step by step.
 
-    .venv/bin/python -m benchmarks.sustained [--system project|project-v2|flink-sql|quix]
+    .venv/bin/python -m benchmarks.sustained
+        [--system project|project-v2|project-v2-flink-idle|flink-sql|quix]
         [--groups ...]
 
 Each load step gets topics of its own (no backlog carried over), starts the system's job
@@ -69,7 +70,7 @@ REPLAY_GRACE_S = 120.0  # the replayer's start-up, lead and final flush, beyond 
 MIN_FIT_S = 10.0  # lag samples at least this long must remain after warm-up and envelope
 CANCEL_S = 60.0  # a cancelled job is gone by then
 DEFAULT_BOUND_MS = 15_000.0  # see --bound-ms
-SYSTEMS = ("project", "project-v2", "flink-sql", "quix")
+SYSTEMS = ("project", "project-v2", "project-v2-flink-idle", "flink-sql", "quix")
 V2_GROUPS = ",".join(f"{g.name}.v{g.version}" for g in TILED_CATALOGUE)  # engine v2's groups
 EPILOG = """\
 A smoke test of the path (two short steps, a few minutes):
@@ -676,7 +677,8 @@ def parser() -> argparse.ArgumentParser:
         choices=SYSTEMS,
         default="project",
         help="what to measure: the project's feature job and writer (project-v2: engine v2's "
-        "tiled groups, freshness from the event), the peer's groups in plain Flink SQL "
+        "tiled groups, freshness from the event; project-v2-flink-idle: the same with Flink's "
+        "idle timeout instead of connector kafka-lag-aware), the peer's groups in plain Flink SQL "
         "(benchmarks.flink_sql_job), or the peer (Quix Streams) [%(default)s]",
     )
     p.add_argument(
@@ -769,7 +771,10 @@ def contender(settings: Settings, o: Options, say: Callable[[str], None]) -> Con
         return Quix(settings, peer_venv.ensure(settings, say))
     if o.system == "flink-sql":
         return PlainSql(settings)
-    return Project(settings, V2_GROUPS if o.system == "project-v2" else o.groups)
+    if o.system.startswith("project-v2"):
+        idleness = "flink" if o.system == "project-v2-flink-idle" else "lag-aware"
+        return Project(settings, V2_GROUPS, idleness=idleness)
+    return Project(settings, o.groups)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from flink_jobs.tiles.compile import TILED_CATALOGUE, Kind
 
 JOB_NAME = "sportsfeat-features"
 WATERMARK_EMIT = ("on-periodic", "on-event")
+IDLENESS = ("lag-aware", "flink")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class JobConfig:
     parallelism: int = 1
     bounded: bool = False  # read the sources from their start to their end at start, finish
     flink_options: str = ""  # KEY=VALUE,...: Flink options over the job's own (tuning, A/B)
+    # v2 jobs' quiet partitions: "lag-aware" (connector kafka-lag-aware, flink_jobs/sources.py)
+    # or "flink" (Flink's idle timeout: the A/B baseline, a fallback); v1 jobs always "flink"
+    idleness: str = "lag-aware"
 
     @classmethod
     def parse(cls, argv: list[str] | None = None) -> JobConfig:
@@ -39,6 +43,7 @@ class JobConfig:
         for name in (*names, "flink_options"):
             parser.add_argument("--" + name.replace("_", "-"), default=getattr(cls, name))
         parser.add_argument("--watermark-emit", choices=WATERMARK_EMIT, default=cls.watermark_emit)
+        parser.add_argument("--idleness", choices=IDLENESS, default=cls.idleness)
         for name in ("checkpoint_interval_s", "parallelism"):
             parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(cls, name))
         parser.add_argument("--bounded", type=lambda v: v == "True", default=cls.bounded)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from benchmarks import plots, sustained
+from benchmarks.contenders import Project
 from benchmarks.replay import ReplayReport
 from benchmarks.sustain import Search, Step, StepResult, Verdict
 from benchmarks.sustained import (
@@ -33,6 +34,8 @@ from benchmarks.sustained import (
     so_far,
 )
 from flink_jobs.errors import UserError
+from flink_jobs.job import lag_aware_source
+from flink_jobs.settings import load_settings
 
 START_S = 1_800_000_000.0  # a whole minute: a 120 s step needs no extension
 LEAD_S = 3.0  # the replayer's first send after its launch
@@ -443,3 +446,16 @@ def test_the_defaults_search_the_whole_catalogue_in_2_minute_steps() -> None:
     assert g.name == "sustained-user_activity+user_session"
     assert (g.step.step_s, g.step.warmup_s) == (40, 10)
     assert parse(["--system", "quix"]).name == "sustained-quix"
+
+
+def test_the_v2_systems_differ_only_in_the_sources_idleness() -> None:
+    settings = load_settings()
+    chosen = {
+        system: sustained.contender(settings, sustained.parse(["--system", system]), print)
+        for system in ("project-v2", "project-v2-flink-idle")
+    }
+    lag_aware, flink = chosen["project-v2"], chosen["project-v2-flink-idle"]
+    assert isinstance(lag_aware, Project) and isinstance(flink, Project)
+    assert (lag_aware.idleness, flink.idleness) == ("lag-aware", "flink")
+    assert lag_aware.groups == flink.groups == sustained.V2_GROUPS
+    assert lag_aware_source(lag_aware.config("ns")) and not lag_aware_source(flink.config("ns"))

@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
-from flink_jobs.job import job_settings
+from flink_jobs.job import job_settings, lag_aware_source
 from flink_jobs.job_config import JobConfig
 from flink_jobs.pipeline import subjects
 from flink_jobs.sinks import check_transaction_timeout
@@ -17,8 +19,17 @@ def test_argv_parses_back_into_the_same_config() -> None:
         watermark_emit="on-event",
         parallelism=2,
         flink_options="pipeline.object-reuse=false",
+        idleness="flink",
     )
     assert JobConfig.parse(config.argv()) == config
+
+
+def test_v2_jobs_read_with_the_lag_aware_connector_unless_told_otherwise() -> None:
+    v2 = JobConfig(bootstrap="b", registry_url="r", groups="user_activity.v2")
+    assert lag_aware_source(v2)
+    assert not lag_aware_source(replace(v2, idleness="flink"))
+    assert not lag_aware_source(replace(v2, groups="user_activity"))  # v1: its released plans
+    assert not lag_aware_source(replace(v2, groups="user_activity,user_activity.v2"))
 
 
 def test_flink_options_override_the_jobs_own() -> None:
