@@ -159,7 +159,21 @@ def _inputs_of(plan: Plan) -> dict[int, list[tuple[int, str]]]:
 
 
 def _content(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k not in ("id", "description")}
+    """What a node keeps state by: all but its id, description and its source's idle timeout
+    (a watermark setting of no state: `JobConfig.idleness` switches it both ways)."""
+    content = {k: v for k, v in node.items() if k not in ("id", "description")}
+    scan = content.get("scanTableSource")
+    if scan is not None:
+        abilities = [_without_idle_timeout(a) for a in scan.get("abilities", [])]
+        content["scanTableSource"] = {**scan, "abilities": abilities}
+    return content
+
+
+def _without_idle_timeout(ability: dict[str, Any]) -> dict[str, Any]:
+    params = ability.get("watermarkParams")
+    if params is None:
+        return ability
+    return {**ability, "watermarkParams": {**params, "sourceIdleTimeout": None}}
 
 
 def plan_changes(running: Plan, new: Plan) -> list[str]:

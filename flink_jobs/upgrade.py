@@ -45,6 +45,7 @@ class Change:
     groups: str | None = None  # as --groups takes them; "" is the whole catalogue
     parallelism: int | None = None
     checkpoint_interval_s: int | None = None
+    idleness: str | None = None  # JobConfig.idleness: "lag-aware" or "flink"
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def target_config(ctx: Context, running: Deployment, change: Change) -> tuple[Jo
         groups=",".join(group_key(g) for g in groups),
         parallelism=change.parallelism or base.parallelism,
         checkpoint_interval_s=change.checkpoint_interval_s or base.checkpoint_interval_s,
+        idleness=change.idleness or base.idleness,
     )
     return config, selection
 
@@ -255,7 +257,8 @@ def upgrade(ctx: Context, job_name: str, change: Change, dry_run: bool = False) 
         f"state, {'added: ' + ', '.join(added) if added else 'none added'}; "
         f"{'same plan' if checked.same_plan else 'new plan keeps every running operator'}; "
         f"parallelism {before.parallelism} -> {config.parallelism}, checkpoints every "
-        f"{before.checkpoint_interval_s} -> {config.checkpoint_interval_s} s"
+        f"{before.checkpoint_interval_s} -> {config.checkpoint_interval_s} s, idleness "
+        f"{before.idleness} -> {config.idleness}"
     )
     if dry_run:
         say("dry run: nothing was stopped or started")

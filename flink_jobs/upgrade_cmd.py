@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from flink_jobs.job_config import JOB_NAME
+from flink_jobs.job_config import IDLENESS, JOB_NAME
 from flink_jobs.output import dumps, json_option, say_to_stderr
 from flink_jobs.settings import Settings
 
@@ -24,6 +24,12 @@ from flink_jobs.settings import Settings
     "--checkpoint-interval-s", type=click.IntRange(1), help="Seconds [the running job's]."
 )
 @click.option(
+    "--idleness",
+    type=click.Choice(IDLENESS),
+    help="How engine v2's sources treat a quiet partition: lag-aware (connector "
+    "kafka-lag-aware) or flink (Flink's idle timeout, the fallback) [the running job's].",
+)
+@click.option(
     "--verify-timeout",
     type=click.IntRange(10),
     default=120,
@@ -35,7 +41,8 @@ from flink_jobs.settings import Settings
 @click.pass_obj
 def upgrade_cmd(
     settings: Settings, job_name: str, groups: str | None, parallelism: int | None,
-    checkpoint_interval_s: int | None, verify_timeout: int, dry_run: bool, as_json: bool,
+    checkpoint_interval_s: int | None, idleness: str | None, verify_timeout: int, dry_run: bool,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Move the running feature job to this checkout's code and configuration through a
     savepoint, state carried over.
@@ -65,7 +72,7 @@ def upgrade_cmd(
         raise click.UsageError("--json goes with --dry-run")
     say = say_to_stderr if as_json else click.echo
     ctx = Context.live(settings, say, verify_timeout_s=verify_timeout)
-    change = Change(groups, parallelism, checkpoint_interval_s)
+    change = Change(groups, parallelism, checkpoint_interval_s, idleness)
     if not as_json:
         upgrade(ctx, job_name, change, dry_run)
         return

@@ -9,21 +9,27 @@ feature API at those times (`?at=`)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
+import httpx
 import redis
 
+from flink_jobs import deployments
 from flink_jobs.features.model import FeatureGroup
+from flink_jobs.flink_http import get_json
 from flink_jobs.producer import GovernedProducer
 from flink_jobs.serving.client import FeatureClient
 from flink_jobs.settings import Settings
 from flink_jobs.submit import cancel, job_state, submit
 from flink_jobs.tiles import codec, online
 from flink_jobs.tiles.compile import TILED_CATALOGUE, split
+from flink_jobs.tiles.layout import tile_ms
 from flink_jobs.topic_tail import tail_batches
+from flink_jobs.upgrade import Change, Context, deploy, upgrade
 from flink_jobs.writer import Writer
 from tests import timeline
-from tests.integration.conftest import eventually, job_topics
+from tests.integration.conftest import eventually, job_topics, remove_job
 from tests.tiles_check import Tiles, mismatches, request_times, served_mismatches
 
 FLUSH = "zz_flush"
@@ -58,8 +64,8 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _read_tiles(stack: Settings, topic: str, linger_s: float = 6) -> Tiles:
-    """Each tile's newest version, until the flush event's tile came and `linger_s` more
+def _read_tiles(stack: Settings, topic: str, linger_s: float = 6, until: str = FLUSH) -> Tiles:
+    """Each tile's newest version, until entity `until`'s tile came and `linger_s` more
     passed."""
     tiles: Tiles = {}
     linger_until: float | None = None
@@ -68,7 +74,7 @@ def _read_tiles(stack: Settings, topic: str, linger_s: float = 6) -> Tiles:
             for tile in update["tiles"]:
                 by_start = tiles.setdefault(tile["feature_group"], {}).setdefault(entity, {})
                 by_start[tile["tile_start"]] = codec.decode(tile["tile"])
-            if entity == FLUSH and linger_until is None:
+            if entity == until and linger_until is None:
                 linger_until = time.monotonic() + linger_s
         if linger_until is not None and time.monotonic() > linger_until:
             break
@@ -189,3 +195,68 @@ def test_a_burst_into_partitions_quiet_past_the_idle_timeout_has_nothing_late(
         assert not found, "\n".join(found[:10])
     finally:
         cancel(stack, submission.job_id)
+
+
+def _lag_aware_metrics(stack: Settings, job_id: str) -> list[str]:
+    """The running job's metrics of connector kafka-lag-aware (group lagAware)."""
+    with httpx.Client(timeout=20) as http:
+        base = f"{stack.flink_rest_url}/jobs/{job_id}"
+        ids = []
+        for vertex in get_json(http, base)["vertices"]:
+            metrics = get_json(http, f"{base}/vertices/{vertex['id']}/metrics")
+            ids += [m["id"] for m in metrics if ".lagAware." in m["id"]]
+    return ids
+
+
+def test_a_v2_job_switches_its_sources_idleness_through_savepoints_keeping_its_state(
+    stack: Settings, unique: str
+) -> None:
+    """`upgrade --idleness` both ways (Flink's idle timeout -> kafka-lag-aware -> back): the
+    source and tile state carry over (never --allowNonRestoredState), so the tiles open across
+    each switch count the events from both sides, and every tile is the reference's."""
+    job = job_topics(stack, unique, "user_activity.v2")
+    (kind,) = split(job.config.feature_groups())[1]
+    (group,) = kind.groups
+    topic = job.config.tile_topic(kind)
+    log = timeline.build(seed=9, shape=timeline.LogShape(users=6, sessions_per_user=2))
+    phases = [log[i * len(log) // 3 : (i + 1) * len(log) // 3] for i in range(3)]
+    ctx = Context.live(stack, print)
+    producer = GovernedProducer(job.bootstrap, job.registry_url, job.source_topic, "user_id")
+    try:
+        deploy(ctx, replace(job.config, idleness="flink"), selection=job.config.groups)
+        switches = ("lag-aware", "flink", None)  # after each phase; None: the last phase
+        for n, (phase, idleness) in enumerate(zip(phases, switches, strict=True)):
+            newest = max(e["event_time"] for e in phase)  # the marker is on time
+            marker = {**phase[-1], "user_id": f"zz_mark{n}", "event_id": f"mark-{n}-{unique}"}
+            marker["event_time"] = newest  # the phase was read once the marker's tile came
+            producer.send_all([*phase, marker])
+            phase.append(marker)
+            _read_tiles(stack, topic, linger_s=0, until=marker["user_id"])
+            if idleness is None:
+                break
+            after = upgrade(ctx, job.job_name, Change(idleness=idleness))
+            assert after.version.job_config().idleness == idleness
+            assert deployments.upgrade_log(stack)[-1]["outcome"] == "upgraded"
+            metrics = _lag_aware_metrics(stack, after.job_id)
+            assert bool(metrics) == (idleness == "lag-aware"), metrics
+        producer.send_all([_flush_event()])
+        events = [e for phase in phases for e in phase]
+        tiles = _read_tiles(stack, topic)
+        by_entity = {e: t for e, t in tiles.get(group.table, {}).items() if e != FLUSH}
+        across = _tiles_across(group, phases)
+        assert across, "no tile is open across a switch: the test would not see lost state"
+        checked, found = mismatches(group, by_entity, events)
+        assert checked > 50, f"only {checked} non-empty reads"
+        assert not found, "\n".join(found[:10])
+    finally:
+        remove_job(stack, job.job_name)
+
+
+def _tiles_across(group: FeatureGroup, phases: list[list[dict[str, Any]]]) -> set[tuple[str, int]]:
+    """The (user, tile start) of `group`'s tiles with events from two phases."""
+    size = tile_ms(group.window)
+    seen: dict[tuple[str, int], set[int]] = {}
+    for n, phase in enumerate(phases):
+        for e in phase:
+            seen.setdefault((e["user_id"], e["event_time"] // size * size), set()).add(n)
+    return {tile for tile, ns in seen.items() if len(ns) > 1}

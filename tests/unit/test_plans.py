@@ -33,6 +33,7 @@ def test_the_fingerprint_is_the_definition_not_the_runtime_settings() -> None:
         replace(CONFIG, namespace="x"),
         replace(CONFIG, watermark_emit="on-event"),
         replace(CONFIG, registry_url="r2"),
+        replace(CONFIG, idleness="flink"),
     ):
         assert fingerprint(changed) != fingerprint(CONFIG)
 
@@ -130,6 +131,26 @@ def test_a_node_under_another_id_or_with_other_inputs_is_refused() -> None:
     retyped = copy.deepcopy(RUNNING)
     retyped["nodes"][1]["type"] = "stream-exec-rank_1"
     assert "is not in the new plan under the same id" in plan_changes(RUNNING, retyped)[0]
+
+
+def _watermarked(idle_timeout_ms: int, bound: str = "5 s") -> dict[str, Any]:
+    plan = copy.deepcopy(RUNNING)
+    ability = {
+        "type": "WatermarkPushDown",
+        "watermarkExpr": bound,
+        "watermarkParams": {"emitStrategy": "ON_PERIODIC", "sourceIdleTimeout": idle_timeout_ms},
+    }
+    plan["nodes"][0]["scanTableSource"] = {"table": {"identifier": "src"}, "abilities": [ability]}
+    return plan
+
+
+def test_the_sources_idle_timeout_is_no_state() -> None:
+    """JobConfig.idleness switches between Flink's idle timeout (10 s in the plan) and
+    kafka-lag-aware (-1): either way the running operators keep their state."""
+    assert plan_changes(_watermarked(10_000), _watermarked(-1)) == []
+    assert plan_changes(_watermarked(-1), _watermarked(10_000)) == []
+    problems = plan_changes(_watermarked(10_000), _watermarked(10_000, bound="6 s"))
+    assert problems[0].endswith("changed: scanTableSource")
 
 
 @pytest.mark.parametrize(
