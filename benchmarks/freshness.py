@@ -27,6 +27,7 @@ from confluent_kafka import Consumer
 
 from benchmarks import kafka_io
 from flink_jobs.features.model import FeatureGroup, Lifetime
+from flink_jobs.kafka_poll import ready
 from flink_jobs.online_store import FeatureGroupRef
 from flink_jobs.tiles import codec, online
 from flink_jobs.topic_tail import as_ms
@@ -141,7 +142,7 @@ class Watch(threading.Thread):
         try:
             while not self._stop_event.is_set():
                 for consumer, handle in feeds:
-                    for msg in consumer.consume(num_messages=1000, timeout=0.1):
+                    for msg in ready(consumer, 1000, 0.1):
                         if not msg.error():
                             handle(msg.topic() or "", (msg.key() or b"").decode(), msg.value())
                 if time.monotonic() >= next_lookup:

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from confluent_kafka import Consumer, TopicPartition
 
 from flink_jobs.avro_decoder import ConfluentAvroDecoder
+from flink_jobs.kafka_poll import ready
 from flink_jobs.registry import RegistryClient
 
 Record = tuple[str, dict[str, Any]]  # (key, decoded value)
@@ -75,7 +76,7 @@ def tail_batches(
         while time.monotonic() - quiet_since < idle_timeout_s:
             batch = [
                 ((msg.key() or b"").decode(), decoder.decode(value))
-                for msg in consumer.consume(num_messages=1000, timeout=0.5)
+                for msg in ready(consumer, 1000, 0.5)
                 if not msg.error() and (value := msg.value()) is not None  # not a tombstone
             ]
             if batch:
@@ -109,7 +110,7 @@ def read_all(bootstrap: str, topic: str, timeout_s: float = 120) -> list[RawReco
                     raise TimeoutError(f"{topic}[{p}]: not read to offset {high} in {timeout_s} s")
                 records += [
                     RawRecord((msg.key() or b"").decode(), value, msg.timestamp()[1])
-                    for msg in consumer.consume(num_messages=1000, timeout=1)
+                    for msg in ready(consumer, 1000, 1)
                     if not msg.error() and (value := msg.value()) is not None
                 ]
         return records

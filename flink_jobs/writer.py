@@ -33,6 +33,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from flink_jobs.avro_decoder import ConfluentAvroDecoder
 from flink_jobs.feature_groups import feature_group
+from flink_jobs.kafka_poll import ready
 from flink_jobs.logs import configure_process
 from flink_jobs.online_store import FeatureGroupRef, FeatureRow, OnlineStore
 from flink_jobs.registry import RegistryClient, RegistryUnavailable
@@ -211,7 +212,7 @@ class Writer:
         pending, committed_at = False, time.monotonic()  # applied, offsets not committed yet
         try:
             while self._running:
-                messages = self._consumer.consume(num_messages=1000, timeout=0.5)
+                messages = ready(self._consumer, 1000, 0.5)
                 if not self._apply(self._batch(messages)):
                     pending = False  # stopped with this batch unapplied: it must be read again
                     break
